@@ -1,0 +1,5 @@
+/* PLACEHOLDER: replaced by the real wrapper. */
+int main(void)
+{
+	return 1;
+}

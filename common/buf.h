@@ -1,0 +1,23 @@
+/* A growable byte buffer. Zero-initialise (cg_buf b = {0}) before use. */
+#ifndef CG_BUF_H
+#define CG_BUF_H
+
+#include <stddef.h>
+
+#include "common/error.h"
+
+typedef struct cg_buf {
+	char *data; /* NUL-terminated when len > 0 */
+	size_t len;
+	size_t cap;
+} cg_buf;
+
+int buf_append(cg_buf *b, const void *p, size_t n) CG_MUST_CHECK;
+int buf_puts(cg_buf *b, const char *s) CG_MUST_CHECK;
+int buf_printf(cg_buf *b, const char *fmt, ...) CG_PRINTF(2, 3) CG_MUST_CHECK;
+/* Appends s as a JSON string literal, quotes included. */
+int buf_json_string(cg_buf *b, const char *s, size_t n) CG_MUST_CHECK;
+void buf_reset(cg_buf *b);
+void buf_free(cg_buf *b);
+
+#endif

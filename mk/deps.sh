@@ -1,0 +1,21 @@
+#!/bin/sh
+# Installs the Debian packages capgate needs that are missing, so that
+# `make test` and `make run` work on a fresh machine. Usage: deps.sh [PKG...]
+# (no arguments: the build and test set).
+set -eu
+PKGS=${*:-"gcc make pkg-config libc6-dev libjansson-dev libyaml-dev libmicrohttpd-dev libcmocka-dev
+libssl-dev libgnutls28-dev openssl curl jq libcap2-bin iproute2 util-linux"}
+missing=""
+for p in $PKGS; do
+	dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q 'install ok installed' || missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+echo "deps: installing$missing" >&2
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO=sudo
+export DEBIAN_FRONTEND=noninteractive
+# The package lists may be absent or stale on a fresh machine.
+$SUDO apt-get install -y -q $missing >/dev/null 2>&1 || {
+	$SUDO apt-get update -q >/dev/null
+	$SUDO apt-get install -y -q $missing >/dev/null
+}

@@ -1,0 +1,114 @@
+/* The capability policy: its model and its YAML loader.
+ *
+ * policy_load() parses a CapabilityPolicy document (libyaml) from memory; it
+ * reads no files. Every error names "NAME:line:column" and what is wrong.
+ * A loaded policy is immutable and may be shared by any number of threads.
+ * Rules are resolved at load time: each rule carries a complete spec (the
+ * policy's spec with the rule's keys laid over it), so the engine never
+ * merges anything per request.
+ */
+#ifndef CG_POLICY_H
+#define CG_POLICY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "common/error.h"
+#include "policy/caps.h"
+
+enum policy_mode { POLICY_ENFORCE, POLICY_WARN, POLICY_AUDIT };
+enum policy_on_disallowed { POLICY_STRIP, POLICY_DENY };
+enum policy_on_error { POLICY_ERROR_DENY, POLICY_ERROR_ALLOW };
+enum policy_nonroot_strategy {
+	POLICY_NONROOT_AUTO,
+	POLICY_NONROOT_SYSCTL,
+	POLICY_NONROOT_AMBIENT,
+	POLICY_NONROOT_NONE
+};
+enum policy_delivery { POLICY_DELIVERY_INIT_CONTAINER, POLICY_DELIVERY_IMAGE, POLICY_DELIVERY_IMAGE_VOLUME };
+enum policy_net_raw_use { POLICY_NET_RAW_PING, POLICY_NET_RAW_RAW };
+
+typedef struct policy_strlist {
+	char **v;
+	size_t n;
+} policy_strlist;
+
+typedef struct policy_label {
+	char *key;
+	char *value;
+} policy_label;
+
+typedef struct policy_labels {
+	policy_label *v;
+	size_t n;
+} policy_labels;
+
+/* What a rule may override; the policy's spec is one of these too. */
+typedef struct policy_spec {
+	enum policy_mode mode;
+	caps_set required_drop;   /* requiredDropCapabilities (may hold CAPS_ALL) */
+	caps_set allowed;         /* allowedCapabilities (never CAPS_ALL) */
+	caps_set default_add;     /* defaultAddCapabilities, a subset of allowed */
+	enum policy_on_disallowed on_disallowed;
+	bool allow_privileged;    /* allowPrivileged: privileged: true means every capability */
+	enum policy_nonroot_strategy nonroot_strategy;
+} policy_spec;
+
+typedef struct policy_entrypoint {
+	char *image;              /* glob (fnmatch) on the container image */
+	policy_strlist command;   /* the image's ENTRYPOINT */
+} policy_entrypoint;
+
+typedef struct policy_nonroot {
+	/* sysctl strategy */
+	int unprivileged_port_start; /* used when no declared port < 1024; -1: none */
+	enum policy_net_raw_use net_raw_use; /* what NET_RAW is wanted for */
+	/* ambient strategy */
+	enum policy_delivery delivery;
+	char *wrapper_path;      /* where capgate-ambient is inside the app container */
+	char *image;             /* capgate image (initContainer, imageVolume) */
+	policy_entrypoint *entrypoints;
+	size_t n_entrypoints;
+} policy_nonroot;
+
+typedef struct policy_exemptions {
+	policy_strlist namespaces;
+	policy_strlist images;          /* globs */
+	policy_strlist container_names;
+	policy_labels labels;           /* every pair must match the pod's labels */
+} policy_exemptions;
+
+typedef struct policy_rule {
+	char *name;
+	policy_strlist namespaces; /* empty: any namespace */
+	policy_labels labels;      /* empty: any labels */
+	policy_spec spec;          /* resolved: policy spec + this rule's keys */
+} policy_rule;
+
+typedef struct cg_policy {
+	char *name;
+	policy_spec spec;
+	enum policy_on_error on_error; /* onError: a request capgate cannot judge */
+	policy_nonroot nonroot;
+	policy_exemptions exemptions;
+	policy_rule *rules;
+	size_t n_rules;
+} cg_policy;
+
+/* Parses a policy document. name is used in error messages (a file name, or
+ * "<default>"). On success *out owns a new policy. */
+int policy_load(const char *buf, size_t len, const char *name, cg_policy **out, cg_error *err)
+	CG_MUST_CHECK;
+
+/* The embedded default policy (policy/default.yaml, linked in verbatim). */
+int policy_load_default(cg_policy **out, cg_error *err) CG_MUST_CHECK;
+const char *policy_default_yaml(size_t *len);
+
+void policy_free(cg_policy *p);
+static inline void policy_freep(cg_policy **p)
+{
+	policy_free(*p);
+}
+#define cleanup_policy __attribute__((cleanup(policy_freep)))
+
+#endif

@@ -1,0 +1,46 @@
+/* AdmissionReview in, AdmissionReview out: the whole webhook call without
+ * the HTTP around it.
+ *
+ * review_handle() decodes the body with a selective parser that validates
+ * every byte but builds jansson values only for the fields the engine reads
+ * (managedFields, status, volumes, env, probes and oldObject are checked and
+ * skipped), in a per-thread arena, judges the object and writes the response.
+ * Thread-safe: any number of threads may call it with the same policy.
+ */
+#ifndef CG_REVIEW_H
+#define CG_REVIEW_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "common/buf.h"
+#include "common/error.h"
+#include "policy/policy.h"
+
+enum review_endpoint { REVIEW_MUTATE, REVIEW_VALIDATE };
+
+/* What the server logs and counts for one review (strings truncated). */
+typedef struct review_summary {
+	char uid[128];
+	char kind[64];
+	char namespace[64];
+	char name[254];
+	char operation[16];
+	const char *decision; /* "allowed", "patched", "denied", "warned", "error" */
+	int patch_ops;
+	int warnings;
+	bool dry_run;
+} review_summary;
+
+/* Returns 0 when out holds an AdmissionReview to send with HTTP 200: an
+ * allowance, a patch, a denial, or the policy's onError answer for an object
+ * that cannot be judged (err then says why, for the log). Returns a negative
+ * value when the body is not an AdmissionReview (malformed JSON, too deep,
+ * no request, uid or object): err names what is wrong, the caller answers
+ * 400. At most depth_limit levels of nesting are accepted. */
+int review_handle(const cg_policy *p, enum review_endpoint ep, const char *body, size_t len,
+		  cg_buf *out, review_summary *sum, cg_error *err) CG_MUST_CHECK;
+
+#define REVIEW_MAX_DEPTH 64
+
+#endif
