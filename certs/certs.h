@@ -22,6 +22,14 @@ typedef struct certs_info {
 	bool key_matches;
 	bool sha1;           /* signed with SHA-1: kube-apiserver rejects it */
 	bool is_ca;
+	/* Added after the first contract. */
+	char ip_sans[256];   /* IP SANs, comma-separated */
+	char serial[80];     /* hex */
+	bool has_dns_san;
+	bool server_auth;    /* no EKU, or one that allows serverAuth (as Go) */
+	bool service_checked; /* a service DNS name was given */
+	bool service_covered; /* ... and a DNS SAN matches it */
+	char service_dns[256];
 } certs_info;
 
 /* Reads the first PEM certificate of cert_path and, when key_path is not
@@ -35,5 +43,25 @@ int certs_inspect(const char *cert_path, const char *key_path, certs_info *info,
  * is not NULL). The error names the file and the reason. */
 int certs_check_serving(const char *cert_path, const char *key_path, const char *service_dns,
 			certs_info *info, cg_error *err) CG_MUST_CHECK;
+
+/* --- Additions below the original contract (append-only). --- */
+
+/* The same as certs_inspect, and also records in info whether the first
+ * certificate covers service_dns (when it is not NULL) the way a Go client
+ * checks it: DNS SANs only, never the subject CN. */
+int certs_inspect_service(const char *cert_path, const char *key_path, const char *service_dns,
+			  certs_info *info, cg_error *err) CG_MUST_CHECK;
+
+/* Why kube-apiserver (a Go TLS client) would refuse info as a webhook
+ * serving certificate at time now, or why its key is unusable. Fills up to
+ * max static sentences into reasons and returns how many there are (0: it
+ * would be accepted). Only judges what certs_inspect_service recorded. */
+size_t certs_problems(const certs_info *info, time_t now, const char **reasons, size_t max);
+
+/* Reads a PEM file that holds only certificates and returns its base64
+ * (one line, no newline) in *out, which the caller frees. Refuses files with
+ * anything else in them, so a private key never ends up in a webhook
+ * configuration. */
+int certs_cabundle(const char *pem_path, char **out, cg_error *err) CG_MUST_CHECK;
 
 #endif
