@@ -27,26 +27,6 @@
 /* PEM files are small; anything bigger is not what the user meant. */
 #define MAX_PEM_SIZE (1024 * 1024)
 
-static void x509_freep(X509 **x)
-{
-	X509_free(*x);
-}
-static void pkey_freep(EVP_PKEY **k)
-{
-	EVP_PKEY_free(*k);
-}
-static void bio_freep(BIO **b)
-{
-	BIO_free(*b);
-}
-static void gens_freep(GENERAL_NAMES **g)
-{
-	GENERAL_NAMES_free(*g);
-}
-#define cleanup_x509 __attribute__((cleanup(x509_freep)))
-#define cleanup_pkey __attribute__((cleanup(pkey_freep)))
-#define cleanup_bio  __attribute__((cleanup(bio_freep)))
-
 void certs_ssl_reason(char *out, size_t n)
 {
 	unsigned long e = ERR_peek_last_error();
@@ -181,8 +161,7 @@ static void name_text(const X509_NAME *name, char *out, size_t n)
 
 static void read_sans(X509 *x, certs_info *info)
 {
-	GENERAL_NAMES *gens __attribute__((cleanup(gens_freep))) =
-		X509_get_ext_d2i(x, NID_subject_alt_name, NULL, NULL);
+	cleanup_gens GENERAL_NAMES *gens = X509_get_ext_d2i(x, NID_subject_alt_name, NULL, NULL);
 	for (int i = 0; gens != NULL && i < sk_GENERAL_NAME_num(gens); i++) {
 		const GENERAL_NAME *g = sk_GENERAL_NAME_value(gens, i);
 		int type = 0;

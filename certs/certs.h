@@ -64,4 +64,29 @@ size_t certs_problems(const certs_info *info, time_t now, const char **reasons, 
  * configuration. */
 int certs_cabundle(const char *pem_path, char **out, cg_error *err) CG_MUST_CHECK;
 
+typedef enum certs_key_type {
+	CERTS_KEY_ECDSA_P256 = 0, /* the default: small and fast */
+	CERTS_KEY_RSA_2048,
+} certs_key_type;
+
+typedef struct certs_create_opts {
+	const char *service;   /* Service name, a DNS-1123 label */
+	const char *namespace; /* its namespace, a DNS-1123 label */
+	const char *out_dir;   /* created (0755, with parents) when missing */
+	certs_key_type key_type;
+	int days;              /* serving certificate validity, 1..3650; 0: 365 */
+	time_t not_before;     /* 0: now minus 5 minutes (clock skew) */
+	const char *const *dns; /* extra DNS SANs (may start with "*.") */
+	size_t n_dns;
+	const char *const *ips; /* extra IP SANs */
+	size_t n_ips;
+} certs_create_opts;
+
+/* Writes out_dir/ca.crt and ca.key (a self-signed CA valid 10 years) and
+ * out_dir/tls.crt and tls.key (a serving certificate it signed, with SANs
+ * NAME, NAME.NS, NAME.NS.svc, NAME.NS.svc.cluster.local and the extras;
+ * serverAuth; SHA-256). Keys are 0600; every file is replaced atomically.
+ * Implemented in certs/create.c. */
+int certs_create(const certs_create_opts *opts, cg_error *err) CG_MUST_CHECK;
+
 #endif

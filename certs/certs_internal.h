@@ -6,6 +6,11 @@
 
 #include <stddef.h>
 
+#include <openssl/bio.h>
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+
 #include "common/error.h"
 
 /* Reads a whole (small) regular file into a NUL-terminated *data. */
@@ -13,5 +18,26 @@ int certs_read_file(const char *path, char **data, size_t *len, cg_error *err) C
 
 /* The last OpenSSL error as text; empties the thread's error queue. */
 void certs_ssl_reason(char *out, size_t n);
+
+static inline void certs_x509_freep(X509 **x)
+{
+	X509_free(*x);
+}
+static inline void certs_pkey_freep(EVP_PKEY **k)
+{
+	EVP_PKEY_free(*k);
+}
+static inline void certs_bio_freep(BIO **b)
+{
+	BIO_free(*b);
+}
+static inline void certs_gens_freep(GENERAL_NAMES **g)
+{
+	GENERAL_NAMES_free(*g);
+}
+#define cleanup_x509 __attribute__((cleanup(certs_x509_freep)))
+#define cleanup_pkey __attribute__((cleanup(certs_pkey_freep)))
+#define cleanup_bio  __attribute__((cleanup(certs_bio_freep)))
+#define cleanup_gens __attribute__((cleanup(certs_gens_freep)))
 
 #endif
