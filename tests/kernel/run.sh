@@ -1,0 +1,435 @@
+#!/bin/sh
+# Real-kernel tests of the two ways capgate makes a non-root container's
+# capability need work (issue 4): the ambient wrapper capgate-ambient, and
+# the safe sysctls. No mocks: a launcher (launcher.c) starts processes the
+# way runc starts a non-root container, a probe (probe.c) reports its
+# capability sets and tries bind(:80), a raw ICMP socket and an ICMP echo
+# datagram socket. Everything runs in a private mount namespace and each
+# case in a fresh network namespace, so no mount, sysctl or socket outlives
+# the suite or touches the host's network.
+# Env (from tests/run-suites.sh): BUILD, CAPGATE, CAPGATE_AMBIENT.
+set -u
+cd "$(dirname "$0")/../.."
+BUILD=${BUILD:-build}
+case $BUILD in /*) ;; *) BUILD=$PWD/$BUILD ;; esac
+W=${CAPGATE_AMBIENT:-$BUILD/capgate-ambient}
+CAPGATE=${CAPGATE:-$BUILD/capgate}
+SRC=$PWD/tests/kernel
+
+# Mounts made below vanish with this namespace even if the suite is killed.
+if [ "$(id -u)" -eq 0 ] && [ -z "${CG_KERNEL_MNTNS:-}" ] &&
+	unshare --mount --propagation private true 2>/dev/null; then
+	CG_KERNEL_MNTNS=1 exec unshare --mount --propagation private sh "$0" "$@"
+fi
+
+failed=0
+skip() { echo "ok - $1 # SKIP $2"; }
+
+# A case: begin, run one command (rc, $T/out, $T/err), want..., verdict.
+begin() { why=""; }
+want_rc() { [ "$rc" -eq "$1" ] || why="$why; exit $rc, wanted $1"; }
+want_out() { grep -qxF "$1" "$T/out" || why="$why; stdout lacks $1"; }
+want_err() { grep -qF "$1" "$T/err" || why="$why; stderr lacks \"$1\""; }
+want_no_err() { ! grep -qF "$1" "$T/err" || why="$why; stderr has \"$1\""; }
+# The probe prints CapEff first: its absence means COMMAND never ran.
+not_ran() { ! grep -q '^CapEff=' "$T/out" || why="$why; the command ran"; }
+verdict() {
+	if [ -z "$why" ]; then
+		echo "ok - $1"
+		return
+	fi
+	echo "not ok - $1"
+	echo "#   ${why#; }"
+	sed 's/^/#   out: /' "$T/out"
+	sed 's/^/#   err: /' "$T/err"
+	failed=$((failed + 1))
+}
+run() {
+	"$@" >"$T/out" 2>"$T/err"
+	rc=$?
+}
+# netns [sysctl.name=value]... -- COMMAND: runs COMMAND in a fresh network
+# namespace with lo up, after writing the given sysctls there.
+netns() {
+	run unshare -n sh -c '
+		while [ "$1" != -- ]; do
+			printf "%s\n" "${1#*=}" >"/proc/sys/$(printf %s "${1%%=*}" | tr . /)" || exit 120
+			shift
+		done
+		shift
+		ip link set lo up || exit 120
+		exec "$@"' netns "$@"
+}
+
+T=$(mktemp -d)
+chmod 755 "$T" # the probe runs as uid 65534 from here
+cleanup() {
+	for m in "$T/nosuid" "$T/fs"; do
+		mountpoint -q "$m" 2>/dev/null && umount "$m"
+	done
+	rm -rf "$T"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+
+# --- without privileges: the wrapper's own checks ----------------------------
+if [ ! -x "$W" ]; then
+	echo "not ok - capgate-ambient is built ($W missing)"
+	exit 1
+fi
+begin
+readelf -lW "$W" >"$T/out" 2>"$T/err" || why="readelf failed"
+! grep -q INTERP "$T/out" || why="has a program interpreter (not static)"
+rc=0
+verdict "capgate-ambient is static ($(wc -c <"$W") bytes)"
+
+begin
+run "$W" --help
+want_rc 0
+want_out "       capgate-ambient --install DIR"
+run "$W" --version
+want_rc 0
+grep -q '^capgate-ambient [0-9]' "$T/out" || why="$why; no version"
+verdict "--help and --version"
+
+begin
+run "$W" --caps=NET_BIND_SERVIC -- echo CapEff=ran
+want_rc 125
+want_err 'capgate-ambient: --caps: unknown capability "NET_BIND_SERVIC"'
+not_ran
+verdict "unknown capability name: usage error 125, command not run"
+
+begin
+run "$W" --caps=NET_BIND_SERVICE echo CapEff=ran
+want_rc 125
+want_err "capgate-ambient: usage: expected -- COMMAND"
+not_ran
+verdict "missing --: usage error 125, command not run"
+
+begin
+run "$W" --caps= -- echo CapEff=ran
+want_rc 125
+want_err "no capability given"
+not_ran
+verdict "empty --caps: usage error 125, command not run"
+
+if [ "$(id -u)" -ne 0 ]; then
+	skip "kernel tests (launcher, file capabilities, sysctls)" "not root"
+	exit $((failed > 0))
+fi
+for tool in unshare ip setcap getcap mountpoint cc; do
+	if ! command -v $tool >/dev/null; then
+		skip "kernel tests" "$tool missing (sh mk/deps.sh)"
+		exit $((failed > 0))
+	fi
+done
+if ! unshare -n true 2>/dev/null; then
+	skip "kernel tests" "cannot create network namespaces here"
+	exit $((failed > 0))
+fi
+
+mkdir -p "$BUILD/kernel"
+for h in launcher probe; do
+	if ! cc -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -O2 -o "$BUILD/kernel/$h" \
+		"$SRC/$h.c" 2>"$T/err"; then
+		echo "not ok - build tests/kernel/$h.c"
+		sed 's/^/#   /' "$T/err"
+		exit 1
+	fi
+done
+L=$BUILD/kernel/launcher
+P=$T/probe
+cp "$BUILD/kernel/probe" "$P"
+
+# File capabilities need xattrs and a mount without nosuid: /tmp if it has
+# both, else a tmpfs of our own (a plain tmpfs, like a medium: Memory emptyDir).
+D=$T
+cp "$W" "$T/try" && setcap cap_net_bind_service+p "$T/try" 2>/dev/null &&
+	! findmnt -no OPTIONS -T "$T" | grep -qw nosuid || {
+	mkdir "$T/fs" && mount -t tmpfs -o mode=755 tmpfs "$T/fs" && D=$T/fs
+}
+cp "$W" "$D/capgate-ambient"
+setcap cap_net_bind_service,cap_net_raw+p "$D/capgate-ambient"
+WP=$D/capgate-ambient
+NBS=0000000000000400 # 1 << CAP_NET_BIND_SERVICE (10)
+RAW=0000000000002000 # 1 << CAP_NET_RAW (13)
+NONE=0000000000000000
+# A runtime's non-root container: runAsUser 65534, capabilities drop ALL, add X.
+rt() {
+	caps=$1
+	shift
+	netns -- "$L" --bounding "$caps" --caps "$caps" "$@"
+}
+
+# --- the problem, and the wrapper solving it ---------------------------------
+begin
+rt NET_BIND_SERVICE -- "$P"
+want_rc 0
+want_out "uid=65534"
+want_out "CapEff=$NONE"
+want_out "CapAmb=$NONE"
+want_out "bind:80=EACCES"
+verdict "without the wrapper: add NET_BIND_SERVICE, uid 65534 holds nothing and cannot bind :80"
+
+begin
+rt NET_BIND_SERVICE -- "$WP" --caps=NET_BIND_SERVICE -- "$P"
+want_rc 0
+want_out "uid=65534"
+want_out "CapAmb=$NBS"
+want_out "CapEff=$NBS"
+want_out "CapPrm=$NBS"
+want_out "bind:80=ok"
+want_out "raw=EPERM"
+verdict "wrapper +p: child holds exactly NET_BIND_SERVICE (amb/eff/prm) and binds :80"
+
+begin
+rt NET_BIND_SERVICE,NET_RAW -- "$WP" --caps=net_raw -- "$P"
+want_rc 0
+want_out "CapAmb=$RAW"
+want_out "CapEff=$RAW"
+want_out "raw=ok"
+want_out "bind:80=EACCES"
+verdict "wrapper --caps=net_raw: exactly NET_RAW, raw ICMP socket opens, NET_BIND_SERVICE dropped"
+
+begin
+rt NET_BIND_SERVICE,NET_RAW -- "$WP" --caps=CAP_NET_BIND_SERVICE,Net_Raw -- "$P"
+want_rc 0
+want_out "CapAmb=0000000000002400"
+want_out "bind:80=ok"
+want_out "raw=ok"
+verdict "wrapper with both (CAP_ prefix, mixed case): binds :80 and opens a raw socket"
+
+begin
+rt NET_BIND_SERVICE,NET_RAW --inh NET_RAW -- "$WP" --caps=NET_BIND_SERVICE -- "$P"
+want_rc 0
+want_out "CapInh=$NBS"
+want_out "CapAmb=$NBS"
+verdict "wrapper drops what it was not asked for (NET_RAW left in inheritable)"
+
+begin
+rt NET_BIND_SERVICE -- env PATH="$T:/usr/bin:/bin" "$WP" --caps=NET_BIND_SERVICE -- probe bind:80
+want_rc 0
+want_out "bind:80=ok"
+verdict "COMMAND is searched in PATH"
+
+begin
+rt NET_BIND_SERVICE -- env PATH="$T:/usr/bin:/bin" "$WP" --caps=NET_BIND_SERVICE -- \
+	capgate-no-such-command
+want_rc 127
+want_err "capgate-ambient: exec capgate-no-such-command: No such file or directory"
+verdict "COMMAND not found: 127"
+
+# --- every failure path fails closed ------------------------------------------
+begin
+rt "" -- "$WP" --caps=NET_BIND_SERVICE -- "$P"
+want_rc 126
+want_err "capgate-ambient: CAP_NET_BIND_SERVICE is not in the permitted set: it is not in the bounding set"
+not_ran
+verdict "capability missing from the bounding set: 126, named, command not run"
+
+cp "$W" "$D/ep"
+setcap cap_net_bind_service,cap_net_raw+ep "$D/ep"
+begin
+rt NET_BIND_SERVICE -- "$D/ep" --caps=NET_BIND_SERVICE -- "$P"
+want_err "launcher: $D/ep: Operation not permitted"
+want_no_err "capgate-ambient:"
+not_ran
+verdict "+ep with NET_RAW missing from bounding: execve itself fails with EPERM"
+
+begin
+rt NET_BIND_SERVICE -- "$WP" --caps=NET_BIND_SERVICE -- "$P"
+want_rc 0
+want_out "bind:80=ok"
+rt NET_BIND_SERVICE -- "$WP" --caps=NET_RAW -- "$P"
+want_rc 126
+want_err "capgate-ambient: CAP_NET_RAW is not in the permitted set: it is not in the bounding set"
+not_ran
+verdict "+p with the same bounding set: runs, raises NET_BIND_SERVICE, reports NET_RAW clearly"
+
+mkdir "$T/nosuid"
+mount -t tmpfs -o nosuid,mode=755 tmpfs "$T/nosuid"
+cp "$W" "$T/nosuid/capgate-ambient"
+setcap cap_net_bind_service,cap_net_raw+p "$T/nosuid/capgate-ambient"
+begin
+getcap "$T/nosuid/capgate-ambient" | grep -q 'cap_net_bind_service,cap_net_raw=p' ||
+	why="setcap on the nosuid tmpfs did not stick"
+rt NET_BIND_SERVICE -- "$T/nosuid/capgate-ambient" --caps=NET_BIND_SERVICE -- "$P"
+want_rc 126
+want_err "is not in the permitted set: this file is on a nosuid mount"
+not_ran
+verdict "file capability on a nosuid mount is ignored: 126, named, command not run"
+umount "$T/nosuid"
+
+cp "$W" "$D/nocap"
+begin
+rt NET_BIND_SERVICE -- "$D/nocap" --caps=NET_BIND_SERVICE -- "$P"
+want_rc 126
+want_err "is not in the permitted set: this file has no file capability"
+not_ran
+verdict "no file capability: 126, named, command not run"
+
+begin
+rt NET_BIND_SERVICE -- "$WP" --caps=SYS_ADMIN -- "$P"
+want_rc 126
+want_err "CAP_SYS_ADMIN is not in the permitted set: it is not in the bounding set"
+not_ran
+netns -- "$L" --bounding NET_BIND_SERVICE,SYS_ADMIN -- "$WP" --caps=SYS_ADMIN -- "$P"
+want_rc 126
+want_err "CAP_SYS_ADMIN is not in the permitted set: this file's capability does not include it"
+not_ran
+verdict "capability outside the file's +p set: 126, named, command not run"
+
+begin
+netns -- "$L" --bounding NET_BIND_SERVICE --nnp -- "$WP" --caps=NET_BIND_SERVICE -- "$P"
+want_rc 126
+want_err "CAP_NET_BIND_SERVICE is not in the permitted set: no_new_privs is set"
+not_ran
+verdict "no_new_privs, capability not in the runtime's permitted set: 126, named, not run"
+
+begin
+rt NET_BIND_SERVICE --nnp -- "$WP" --caps=NET_BIND_SERVICE -- "$P"
+want_rc 0
+want_out "CapAmb=$NBS"
+want_out "bind:80=ok"
+verdict "no_new_privs with the capability permitted (wrapper is the command): works"
+
+# --- --install: the init-container delivery -----------------------------------
+mkdir "$D/inst"
+begin
+run "$W" --install "$D/inst"
+want_rc 0
+[ "$(getcap "$D/inst/capgate-ambient")" = "$D/inst/capgate-ambient cap_net_bind_service,cap_net_raw=p" ] ||
+	why="$why; getcap: $(getcap "$D/inst/capgate-ambient")"
+[ "$(stat -c %a "$D/inst/capgate-ambient")" = 755 ] || why="$why; mode is not 0755"
+[ "$(ls -A "$D/inst")" = capgate-ambient ] || why="$why; left behind: $(ls -A "$D/inst")"
+cmp -s "$W" "$D/inst/capgate-ambient" || why="$why; content differs from the build"
+verdict "--install DIR: cap_net_bind_service,cap_net_raw=p, mode 0755, no temp file left"
+
+begin
+rt NET_BIND_SERVICE,NET_RAW -- "$D/inst/capgate-ambient" --caps=NET_BIND_SERVICE,NET_RAW -- "$P"
+want_rc 0
+want_out "CapAmb=0000000000002400"
+want_out "bind:80=ok"
+want_out "raw=ok"
+verdict "the --install'ed wrapper works like the setcap'ed one"
+
+cp "$D/inst/capgate-ambient" "$D/copied"
+begin
+[ -z "$(getcap "$D/copied")" ] || why="getcap still shows: $(getcap "$D/copied")"
+rt NET_BIND_SERVICE -- "$D/copied" --caps=NET_BIND_SERVICE -- "$P"
+want_rc 126
+want_err "this file has no file capability"
+not_ran
+verdict "a plain cp of the installed wrapper loses the capability and fails closed"
+
+mkdir "$D/inst2"
+begin
+run "$L" --uid 0 --gid 0 --bounding CHOWN,DAC_OVERRIDE,FOWNER --caps CHOWN,DAC_OVERRIDE,FOWNER \
+	-- "$W" --install "$D/inst2"
+want_rc 1
+want_err "capgate-ambient: writing security.capability (needs CAP_SETFCAP): Operation not permitted"
+[ -z "$(ls -A "$D/inst2")" ] || why="$why; left behind: $(ls -A "$D/inst2")"
+verdict "--install as root without CAP_SETFCAP: exit 1, named, nothing left behind"
+
+# --- safe sysctls, each in a fresh network namespace --------------------------
+PORT_START=net.ipv4.ip_unprivileged_port_start
+PING=net.ipv4.ping_group_range
+if [ ! -f /proc/sys/net/ipv4/ip_unprivileged_port_start ]; then
+	skip "ip_unprivileged_port_start" "kernel < 4.11"
+else
+	begin
+	netns "$PORT_START=80" -- "$L" -- "$P" bind:80 bind:79
+	want_rc 0
+	want_out "CapEff=$NONE"
+	want_out "bind:80=ok"
+	want_out "bind:79=EACCES"
+	verdict "$PORT_START=80: uid 65534 with no capability binds :80 (not :79)"
+
+	begin
+	netns -- sh -c 'cat /proc/sys/net/ipv4/ip_unprivileged_port_start; exec "$@"' sh \
+		"$L" -- "$P" bind:80
+	want_rc 0
+	want_out 1024
+	want_out "bind:80=EACCES"
+	verdict "$PORT_START default (1024): uid 65534 cannot bind :80"
+fi
+
+G=4321
+begin
+netns "$PING=$G $G" -- "$L" --gid $G -- "$P" ping raw
+want_rc 0
+want_out "ping=ok"
+want_out "raw=EPERM"
+netns "$PING=$G $G" -- "$L" --gid $((G + 1)) -- "$P" ping
+want_rc 0
+want_out "ping=EACCES"
+verdict "$PING=\"$G $G\": gid $G opens an ICMP echo socket (not raw), gid $((G + 1)) cannot"
+
+begin
+netns "$PING=$((G + 1)) $G" -- sh -c 'cat /proc/sys/net/ipv4/ping_group_range; exec "$@"' sh \
+	"$L" --gid $G -- "$P" ping
+want_rc 0
+want_out "$(printf '1\t0')"
+want_out "ping=EACCES"
+verdict "an inverted $PING disables ICMP echo sockets"
+
+# --- the values capgate computes (engine) -------------------------------------
+# pod-sysctl.yaml runs as uid 1000, gid 4321, port 80, and adds NET_BIND_SERVICE
+# and NET_RAW; the default policy strips NET_RAW, policy-sysctl.yaml allows it.
+sysctl_of() { # sysctl_of NAME: its value in the mutated pod in $T/check.json
+	jq -r --arg n "$1" '[.. | objects | select(has("sysctls")) | .sysctls[]?
+		| select(.name == $n) | .value] | first // empty' "$T/check.json"
+}
+capgate_check() { # capgate_check TEST-NAME ARGS...: 0 when $T/check.json is usable
+	name=$1
+	shift
+	"$CAPGATE" check -o json "$@" >"$T/check.json" 2>"$T/err"
+	crc=$?
+	if [ $crc -eq 2 ] && grep -q "not built yet" "$T/err"; then
+		skip "$name" "capgate check not available"
+		return 1
+	fi
+	if [ $crc -ne 0 ] || ! jq -e . "$T/check.json" >/dev/null 2>&1; then
+		echo "not ok - $name"
+		echo "#   capgate check $* exited $crc or printed no JSON"
+		sed 's/^/#   err: /' "$T/err"
+		failed=$((failed + 1))
+		return 1
+	fi
+}
+if [ ! -x "$CAPGATE" ] || ! command -v jq >/dev/null; then
+	skip "capgate check sysctls applied to the kernel" "capgate or jq missing"
+else
+	name="capgate check: its $PORT_START lets the pod's uid bind :80 (not :79)"
+	if capgate_check "$name" "$SRC/pod-sysctl.yaml"; then
+		v=$(sysctl_of $PORT_START)
+		begin
+		if [ -z "$v" ]; then
+			why="no $PORT_START in the mutated pod"
+		else
+			netns "$PORT_START=$v" -- "$L" --uid 1000 --gid 4321 -- "$P" bind:80 bind:79
+			want_rc 0
+			want_out "bind:80=ok"
+			want_out "bind:79=EACCES"
+		fi
+		verdict "$name"
+	fi
+	name="capgate check: its $PING lets the pod's gid open ICMP echo sockets, no other gid"
+	if capgate_check "$name" --policy "$SRC/policy-sysctl.yaml" "$SRC/pod-sysctl.yaml"; then
+		v=$(sysctl_of $PING)
+		begin
+		if [ -z "$v" ]; then
+			why="no $PING in the mutated pod"
+		else
+			netns "$PING=$v" -- "$L" --uid 1000 --gid 4321 -- "$P" ping
+			want_rc 0
+			want_out "ping=ok"
+			netns "$PING=$v" -- "$L" --uid 1000 --gid 4322 -- "$P" ping
+			want_rc 0
+			want_out "ping=EACCES"
+		fi
+		verdict "$name"
+	fi
+fi
+
+exit $((failed > 0))
