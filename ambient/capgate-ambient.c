@@ -43,48 +43,18 @@
 
 /* Indexed by capability number (linux/capability.h); policy/caps.c holds the
  * same list, kept apart so the wrapper links nothing but libc. */
-static const char *const cap_names[] = {"CHOWN",
-					"DAC_OVERRIDE",
-					"DAC_READ_SEARCH",
-					"FOWNER",
-					"FSETID",
-					"KILL",
-					"SETGID",
-					"SETUID",
-					"SETPCAP",
-					"LINUX_IMMUTABLE",
-					"NET_BIND_SERVICE",
-					"NET_BROADCAST",
-					"NET_ADMIN",
-					"NET_RAW",
-					"IPC_LOCK",
-					"IPC_OWNER",
-					"SYS_MODULE",
-					"SYS_RAWIO",
-					"SYS_CHROOT",
-					"SYS_PTRACE",
-					"SYS_PACCT",
-					"SYS_ADMIN",
-					"SYS_BOOT",
-					"SYS_NICE",
-					"SYS_RESOURCE",
-					"SYS_TIME",
-					"SYS_TTY_CONFIG",
-					"MKNOD",
-					"LEASE",
-					"AUDIT_WRITE",
-					"AUDIT_CONTROL",
-					"SETFCAP",
-					"MAC_OVERRIDE",
-					"MAC_ADMIN",
-					"SYSLOG",
-					"WAKE_ALARM",
-					"BLOCK_SUSPEND",
-					"AUDIT_READ",
-					"PERFMON",
-					"BPF",
-					"CHECKPOINT_RESTORE"};
+/* clang-format off */
+static const char *const cap_names[] = {
+	"CHOWN", "DAC_OVERRIDE", "DAC_READ_SEARCH", "FOWNER", "FSETID", "KILL", "SETGID",
+	"SETUID", "SETPCAP", "LINUX_IMMUTABLE", "NET_BIND_SERVICE", "NET_BROADCAST", "NET_ADMIN",
+	"NET_RAW", "IPC_LOCK", "IPC_OWNER", "SYS_MODULE", "SYS_RAWIO", "SYS_CHROOT", "SYS_PTRACE",
+	"SYS_PACCT", "SYS_ADMIN", "SYS_BOOT", "SYS_NICE", "SYS_RESOURCE", "SYS_TIME",
+	"SYS_TTY_CONFIG", "MKNOD", "LEASE", "AUDIT_WRITE", "AUDIT_CONTROL", "SETFCAP",
+	"MAC_OVERRIDE", "MAC_ADMIN", "SYSLOG", "WAKE_ALARM", "BLOCK_SUSPEND", "AUDIT_READ",
+	"PERFMON", "BPF", "CHECKPOINT_RESTORE"};
+/* clang-format on */
 #define NCAPS ((int)(sizeof(cap_names) / sizeof(cap_names[0])))
+_Static_assert(NCAPS == CAP_CHECKPOINT_RESTORE + 1, "cap_names is indexed by number");
 
 /* What --install writes: cap_net_bind_service,cap_net_raw+p. */
 #define INSTALL_CAPS ((1u << CAP_NET_BIND_SERVICE) | (1u << CAP_NET_RAW))
@@ -134,7 +104,9 @@ static int cap_set(struct __user_cap_data_struct d[2])
 }
 
 /* Capability `cap` is not in our permitted set: say which kernel rule most
- * likely kept it out, checked in the order the kernel applies them. */
+ * likely kept it out. exec gave us F(perm) & bounding, but nothing from a
+ * file on a nosuid mount, and under no_new_privs no more than the caller's
+ * permitted set; checked from the most definite cause to the least. */
 static int explain_missing(int cap)
 {
 	char what[64];
