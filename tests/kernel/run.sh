@@ -9,7 +9,8 @@
 # the suite or touches the host's network.
 # Env (from tests/run-suites.sh): BUILD, CAPGATE, CAPGATE_AMBIENT.
 set -u
-cd "$(dirname "$0")/../.."
+SELF=$(cd "$(dirname "$0")" && pwd)/$(basename "$0")
+cd "$(dirname "$SELF")/../.."
 BUILD=${BUILD:-build}
 case $BUILD in /*) ;; *) BUILD=$PWD/$BUILD ;; esac
 W=${CAPGATE_AMBIENT:-$BUILD/capgate-ambient}
@@ -19,7 +20,7 @@ SRC=$PWD/tests/kernel
 # Mounts made below vanish with this namespace even if the suite is killed.
 if [ "$(id -u)" -eq 0 ] && [ -z "${CG_KERNEL_MNTNS:-}" ] &&
 	unshare --mount --propagation private true 2>/dev/null; then
-	CG_KERNEL_MNTNS=1 exec unshare --mount --propagation private sh "$0" "$@"
+	CG_KERNEL_MNTNS=1 exec unshare --mount --propagation private sh "$SELF" "$@"
 fi
 
 failed=0
@@ -77,11 +78,18 @@ if [ ! -x "$W" ]; then
 	echo "not ok - capgate-ambient is built ($W missing)"
 	exit 1
 fi
-begin
-readelf -lW "$W" >"$T/out" 2>"$T/err" || why="readelf failed"
-! grep -q INTERP "$T/out" || why="has a program interpreter (not static)"
-rc=0
-verdict "capgate-ambient is static ($(wc -c <"$W") bytes)"
+# `make asan` builds the wrapper dynamic on purpose (the sanitizer runtimes).
+if ! command -v readelf >/dev/null; then
+	skip "capgate-ambient is static" "readelf missing"
+elif readelf -d "$W" 2>/dev/null | grep -q 'NEEDED.*lib[au]san'; then
+	skip "capgate-ambient is static" "sanitizer build"
+elif readelf -lW "$W" 2>/dev/null | grep -q INTERP; then
+	echo "not ok - capgate-ambient is static"
+	echo "#   $W has a program interpreter"
+	failed=$((failed + 1))
+else
+	echo "ok - capgate-ambient is static ($(wc -c <"$W") bytes)"
+fi
 
 begin
 run "$W" --help
