@@ -57,6 +57,8 @@ typedef struct policy_spec {
 typedef struct policy_entrypoint {
 	char *image;              /* glob (fnmatch) on the container image */
 	policy_strlist command;   /* the image's ENTRYPOINT */
+	policy_strlist args;      /* the image's CMD (used when the container sets no args) */
+	bool has_args;            /* args given: without it the CMD is unknown */
 } policy_entrypoint;
 
 typedef struct policy_nonroot {

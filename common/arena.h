@@ -1,0 +1,36 @@
+/* A per-thread bump arena behind jansson's allocator.
+ *
+ * jansson allocates every node, key and string with malloc; building a
+ * review's tree costs more in malloc/free than in parsing. Between
+ * arena_begin() and arena_end() every jansson allocation made by this thread
+ * is carved from the thread's arena and freeing it is a no-op; arena_end()
+ * releases it all at once. Allocations made by other threads, or outside a
+ * begin/end pair, go to malloc as usual, so jansson stays usable anywhere.
+ *
+ * Rule: a json_t allocated inside the arena must not be used or released
+ * after arena_end().
+ */
+#ifndef CG_ARENA_H
+#define CG_ARENA_H
+
+#include <stddef.h>
+
+/* Installs the allocator (json_set_alloc_funcs) once per process. Call
+ * before creating any json_t, so that nothing malloc'd by jansson is ever
+ * handed to the arena's free and the other way round. */
+void arena_install_json(void);
+
+void arena_begin(void);
+void arena_end(void);
+
+/* Bytes handed out since arena_begin() on this thread (for the bench). */
+size_t arena_used(void);
+
+/* Frees this thread's chunks now (the main thread at exit; pool threads
+ * do it on their own when they end). */
+void arena_release(void);
+
+/* Bytes the thread's arena holds (its chunks), in use or not. */
+size_t arena_footprint(void);
+
+#endif

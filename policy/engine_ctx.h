@@ -1,0 +1,74 @@
+/* Internal to the engine (policy/engine.c, policy/nonroot.c): the state of
+ * one decision. Not part of the engine's API. */
+#ifndef CG_ENGINE_CTX_H
+#define CG_ENGINE_CTX_H
+
+#include <jansson.h>
+#include <stdbool.h>
+
+#include "policy/engine.h"
+#include "policy/patch.h"
+
+#define ENGINE_WARNING_MAX 120 /* the apiserver drops longer warnings */
+
+/* One container under judgement. */
+typedef struct engine_ctr {
+	json_t *obj;
+	json_t *sc; /* securityContext, NULL when absent */
+	const char *name;
+	const char *image;
+	const char *list; /* "containers", "initContainers", "ephemeralContainers" */
+	size_t index;
+	patch_path path;
+	char label[96]; /* `container "app"` for messages */
+	/* capabilities as found */
+	caps_set add, drop;
+	bool tidy;         /* every name canonical, known, once */
+	bool unknown_drop; /* drop holds names that are not capabilities */
+	bool bad_priv;     /* privileged: true and the policy forbids it */
+	/* what they must become */
+	caps_set keep;          /* allowed adds the container keeps */
+	caps_set drop_specific; /* its own named drops (they cancel defaultAdd) */
+	caps_set allowed_extra; /* capgate's own init container may add SETFCAP */
+} engine_ctr;
+
+typedef struct nonroot_state {
+	int port_start;     /* lowest port < 1024 a sysctl must open; -1 none */
+	long long ping_gid; /* gid for ping_group_range; -1 none */
+	bool wrapped_init;  /* some container uses the initContainer delivery */
+	bool wrapped_image_volume;
+	bool acted;         /* something was changed for a non-root container */
+	char applied[512]; /* capgate.dev/applied value */
+} nonroot_state;
+
+typedef struct engine_ctx {
+	const cg_policy *policy;
+	const engine_request *req;
+	engine_decision *out;
+	cg_error *err;
+	json_t *ops;
+	const policy_spec *spec;
+	const char *rule;
+	const char *namespace;
+	json_t *template_obj; /* the Pod, or the pod template */
+	patch_path template_path;
+	json_t *labels;
+	json_t *annotations;
+	json_t *pod_spec;
+	patch_path spec_path;
+	char spec_label[96];  /* "Deployment.spec.template.spec" */
+	char ctr_label[160];  /* "Pod.spec.containers[2]" */
+	bool changed;
+	bool denied;
+	bool oom;
+	char deny_msg[2048];
+	nonroot_state nr;
+} engine_ctx;
+
+void engine_warn(engine_ctx *c, const char *fmt, ...) CG_PRINTF(2, 3);
+void engine_change(engine_ctx *c, const engine_ctr *ct, const char *fmt, ...) CG_PRINTF(3, 4);
+void engine_deny(engine_ctx *c, const char *fmt, ...) CG_PRINTF(2, 3);
+void engine_audit_note(engine_ctx *c, const char *key, const char *value);
+const char *engine_safe_name(const char *s, char *buf, size_t n);
+
+#endif

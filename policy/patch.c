@@ -1,0 +1,146 @@
+#include "policy/patch.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+int patch_path_join(patch_path *out, const patch_path *base, const char *token)
+{
+	char buf[PATCH_PATH_MAX];
+	size_t k = 0;
+	for (const char *p = token; *p; p++) {
+		if (k + 3 >= sizeof(buf))
+			return -ENAMETOOLONG;
+		if (*p == '~') {
+			buf[k++] = '~';
+			buf[k++] = '0';
+		} else if (*p == '/') {
+			buf[k++] = '~';
+			buf[k++] = '1';
+		} else {
+			buf[k++] = *p;
+		}
+	}
+	if (base->len + 1 + k + 1 > sizeof(out->s))
+		return -ENAMETOOLONG;
+	if (out != base)
+		memcpy(out->s, base->s, base->len);
+	out->s[base->len] = '/';
+	memcpy(out->s + base->len + 1, buf, k);
+	out->len = base->len + 1 + k;
+	out->s[out->len] = '\0';
+	return 0;
+}
+
+int patch_path_index(patch_path *out, const patch_path *base, size_t index)
+{
+	char tok[24];
+	snprintf(tok, sizeof(tok), "%zu", index);
+	return patch_path_join(out, base, tok);
+}
+
+int patch_add(json_t *ops, const patch_path *path, json_t *value)
+{
+	json_t *op = json_object();
+	if (op == NULL || value == NULL) {
+		json_decref(op);
+		json_decref(value);
+		return -ENOMEM;
+	}
+	if (json_object_set_new_nocheck(op, "op", json_string_nocheck("add")) < 0 ||
+	    json_object_set_new_nocheck(op, "path", json_stringn_nocheck(path->s, path->len)) < 0 ||
+	    json_object_set_new_nocheck(op, "value", value) < 0 || json_array_append_new(ops, op) < 0)
+		return -ENOMEM;
+	return 0;
+}
+
+/* Walks keys[] from obj; returns how many of them exist as objects and the
+ * deepest existing one's path. A member that exists but is null counts as
+ * missing: `add` on it replaces the null with the subtree. */
+static size_t existing_depth(json_t **obj, patch_path *path, const char *const *keys, size_t n,
+			     int *rc)
+{
+	size_t i = 0;
+	*rc = 0;
+	for (; i < n; i++) {
+		json_t *next = json_object_get(*obj, keys[i]);
+		if (!json_is_object(next))
+			break;
+		if ((*rc = patch_path_join(path, path, keys[i])) < 0)
+			return i;
+		*obj = next;
+	}
+	return i;
+}
+
+/* Wraps value in objects for keys[from..n) and then `key`, innermost first. */
+static json_t *wrap(const char *const *keys, size_t from, size_t n, const char *key, json_t *value)
+{
+	json_t *v = json_object();
+	if (v == NULL || json_object_set_new(v, key, value) < 0) {
+		json_decref(v);
+		return NULL;
+	}
+	for (size_t i = n; i > from; i--) {
+		json_t *outer = json_object();
+		if (outer == NULL || json_object_set_new(outer, keys[i - 1], v) < 0) {
+			json_decref(outer);
+			return NULL;
+		}
+		v = outer;
+	}
+	return v;
+}
+
+int patch_set_nested(json_t *ops, json_t *obj, const patch_path *obj_path, const char *const *keys,
+		     size_t n, const char *key, json_t *value)
+{
+	patch_path path = *obj_path;
+	int rc;
+	size_t have = existing_depth(&obj, &path, keys, n, &rc);
+	if (rc < 0) {
+		json_decref(value);
+		return rc;
+	}
+	if (have == n) {
+		if ((rc = patch_path_join(&path, &path, key)) < 0) {
+			json_decref(value);
+			return rc;
+		}
+		return patch_add(ops, &path, value);
+	}
+	json_t *sub = wrap(keys, have + 1, n, key, value);
+	if (sub == NULL)
+		return -ENOMEM;
+	if ((rc = patch_path_join(&path, &path, keys[have])) < 0) {
+		json_decref(sub);
+		return rc;
+	}
+	return patch_add(ops, &path, sub);
+}
+
+int patch_append(json_t *ops, json_t *obj, const patch_path *obj_path, const char *const *keys,
+		 size_t n, const char *key, json_t *value)
+{
+	patch_path path = *obj_path;
+	int rc;
+	size_t have = existing_depth(&obj, &path, keys, n, &rc);
+	if (rc < 0) {
+		json_decref(value);
+		return rc;
+	}
+	if (have == n && json_is_array(json_object_get(obj, key))) {
+		if ((rc = patch_path_join(&path, &path, key)) < 0 ||
+		    (rc = patch_path_join(&path, &path, "-")) < 0) {
+			json_decref(value);
+			return rc;
+		}
+		return patch_add(ops, &path, value);
+	}
+	json_t *arr = json_array();
+	if (arr == NULL || json_array_append_new(arr, value) < 0) {
+		json_decref(arr);
+		return -ENOMEM;
+	}
+	return patch_set_nested(ops, obj, obj_path, keys, n, key, arr);
+}
