@@ -51,9 +51,9 @@ static void usage_inspect(FILE *f)
 		"Prints what each certificate holds and whether kube-apiserver would accept\n"
 		"it as the webhook's serving certificate: a DNS SAN (the CN is ignored), not\n"
 		"SHA-1, serverAuth usage, currently valid, and covering NAME.NS.svc when\n"
-		"--service/--namespace are given. A CA certificate (CA:TRUE, no DNS SAN) is\n"
-		"judged as a caBundle instead (validity only). --key is compared with\n"
-		"every FILE.\n"
+		"--service/--namespace are given. Without them, a CA certificate (CA:TRUE,\n"
+		"no DNS SAN) is judged as a caBundle instead (validity only). --key is\n"
+		"compared with every FILE.\n"
 		"Warns when fewer than %d days are left.\n"
 		"\n"
 		"Exit status: 0 acceptable, 1 would be rejected, 2 usage or read error.\n",
@@ -188,10 +188,11 @@ static void print_time(const char *label, time_t t)
 }
 
 /* A CA certificate given to inspect is judged as what it is for, the
- * caBundle: Go does not check a root's own signature or names. */
+ * caBundle: Go does not check a root's own signature or names. Asking about
+ * a service name means the user wants it judged as a serving certificate. */
 static bool is_ca_role(const certs_info *i)
 {
-	return i->is_ca && !i->has_dns_san;
+	return i->is_ca && !i->has_dns_san && !i->service_checked;
 }
 
 /* The key and the service name are not judged here: kube-apiserver only
