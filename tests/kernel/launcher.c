@@ -1,13 +1,15 @@
 /* Test helper: start a command the way runc starts a non-root container.
  *
  *   launcher [--uid N] [--gid N] [--groups G,...] [--bounding CAPS]
- *            [--caps CAPS] [--inh CAPS] [--nnp] -- COMMAND [ARGS...]
+ *            [--caps CAPS] [--inh CAPS] [--nnp] [--no-ambient-raise]
+ *            -- COMMAND [ARGS...]
  *
  * CAPS is a comma list of names (NET_RAW, net_bind_service) or "" for none.
  * Order as in runc: bounding set, keep capabilities across the uid change,
  * setgroups/setresgid/setresuid, then capset with the container's permitted
  * and effective sets. Inheritable and ambient stay empty, as containerd and
- * CRI-O leave them (--inh only exists to check the wrapper drops leftovers).
+ * CRI-O leave them (--inh only exists to check the wrapper drops leftovers;
+ * --no-ambient-raise sets SECBIT_NO_CAP_AMBIENT_RAISE to make a raise fail).
  * Exits 126 with a message when any step or the exec fails. */
 #include <errno.h>
 #include <grp.h>
@@ -17,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <linux/securebits.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -93,13 +96,17 @@ int main(int argc, char **argv)
 {
 	uid_t uid = 65534;
 	gid_t gid = 65534, groups[16];
-	int ngroups = 0, nnp = 0, i = 1;
+	int ngroups = 0, nnp = 0, noamb = 0, i = 1;
 	uint64_t bounding = 0, caps = 0, inh = 0;
 
 	for (; i < argc && strcmp(argv[i], "--") != 0; i++) {
 		const char *v = i + 1 < argc ? argv[i + 1] : "";
 		if (strcmp(argv[i], "--nnp") == 0) {
 			nnp = 1;
+			continue;
+		}
+		if (strcmp(argv[i], "--no-ambient-raise") == 0) {
+			noamb = 1;
 			continue;
 		}
 		if (strcmp(argv[i], "--uid") == 0)
@@ -130,6 +137,9 @@ int main(int argc, char **argv)
 		if (!(bounding >> c & 1) && prctl(PR_CAPBSET_DROP, c, 0, 0, 0) < 0 &&
 		    errno != EINVAL)
 			die("PR_CAPBSET_DROP");
+	/* Before KEEPCAPS: PR_SET_SECUREBITS replaces all the bits. */
+	if (noamb && prctl(PR_SET_SECUREBITS, SECBIT_NO_CAP_AMBIENT_RAISE, 0, 0, 0) < 0)
+		die("PR_SET_SECUREBITS");
 	if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0)
 		die("PR_SET_KEEPCAPS");
 	if (setgroups((size_t)ngroups, groups) < 0)

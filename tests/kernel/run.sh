@@ -125,7 +125,7 @@ if [ "$(id -u)" -ne 0 ]; then
 	skip "kernel tests (launcher, file capabilities, sysctls)" "not root"
 	exit $((failed > 0))
 fi
-for tool in unshare ip setcap getcap mountpoint cc; do
+for tool in unshare ip setcap getcap mountpoint findmnt cc; do
 	if ! command -v $tool >/dev/null; then
 		skip "kernel tests" "$tool missing (sh mk/deps.sh)"
 		exit $((failed > 0))
@@ -137,9 +137,11 @@ if ! unshare -n true 2>/dev/null; then
 fi
 
 mkdir -p "$BUILD/kernel"
+# Built under a temp name and renamed: a concurrent run never execs a
+# half-written helper.
 for h in launcher probe; do
-	if ! cc -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -O2 -o "$BUILD/kernel/$h" \
-		"$SRC/$h.c" 2>"$T/err"; then
+	if ! cc -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -O2 -o "$BUILD/kernel/$h.$$" \
+		"$SRC/$h.c" 2>"$T/err" || ! mv -f "$BUILD/kernel/$h.$$" "$BUILD/kernel/$h"; then
 		echo "not ok - build tests/kernel/$h.c"
 		sed 's/^/#   /' "$T/err"
 		exit 1
@@ -293,6 +295,13 @@ want_rc 126
 want_err "CAP_NET_BIND_SERVICE is not in the permitted set: no_new_privs is set"
 not_ran
 verdict "no_new_privs, capability not in the runtime's permitted set: 126, named, not run"
+
+begin
+rt NET_BIND_SERVICE --no-ambient-raise -- "$WP" --caps=NET_BIND_SERVICE -- "$P"
+want_rc 126
+want_err "capgate-ambient: raising CAP_NET_BIND_SERVICE in the ambient set: Operation not permitted"
+not_ran
+verdict "ambient raise refused (SECBIT_NO_CAP_AMBIENT_RAISE): 126, named, command not run"
 
 begin
 rt NET_BIND_SERVICE --nnp -- "$WP" --caps=NET_BIND_SERVICE -- "$P"
