@@ -1,0 +1,684 @@
+#include "policy/policy.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/cleanup.h"
+#include "policy/policy_yaml.h"
+
+extern const char policy_default_yaml_start[];
+extern const char policy_default_yaml_end[];
+
+#define API_VERSION	      "capgate.dev/v1"
+#define KIND		      "CapabilityPolicy"
+#define DEFAULT_WRAPPER_PATH  "/capgate/capgate-ambient"
+#define DEFAULT_AMBIENT_IMAGE "capgate:0.1.0"
+#define MAX_IMAGE	      1024 /* longer than any registry accepts */
+#define MAX_PATH	      4096
+#define MAX_ARG		      4096
+
+/* Where each capability of a list was written, so that a contradiction found
+ * after the whole list (or a rule) is read still points at the entry. */
+typedef struct caps_src {
+	yaml_node_t *list; /* NULL: not written here (default or inherited) */
+	yaml_node_t *item[64];
+} caps_src;
+
+typedef struct spec_src {
+	caps_src drop, allowed, default_add;
+} spec_src;
+
+typedef struct loader {
+	pyaml y;
+	cg_policy *p;
+} loader;
+
+/* The keys a rule may override come first in the spec's table and right
+ * after name and match in a rule's, so one function reads both. */
+#define OVERRIDE_KEYS                                                                              \
+	"mode", "requiredDropCapabilities", "allowedCapabilities", "defaultAddCapabilities",       \
+		"onDisallowed", "allowPrivileged", "nonRoot"
+enum { K_MODE, K_DROP, K_ALLOWED, K_DEFAULT_ADD, K_ON_DISALLOWED, K_PRIVILEGED, K_NONROOT, K_N };
+static const char *const spec_keys[] = {OVERRIDE_KEYS, "onError", "exemptions", "rules", NULL};
+enum { K_ON_ERROR = K_N, K_EXEMPTIONS, K_RULES, K_SPEC_N };
+static const char *const rule_keys[] = {"name", "match", OVERRIDE_KEYS, NULL};
+enum { R_NAME, R_MATCH, R_OVERRIDES, R_N = R_OVERRIDES + K_N };
+
+static const char *const mode_names[] = {"enforce", "warn", "audit", NULL};
+static const char *const on_disallowed_names[] = {"strip", "deny", NULL};
+static const char *const on_error_names[] = {"deny", "allow", NULL};
+static const char *const strategy_names[] = {"auto", "sysctl", "ambient", "none", NULL};
+static const char *const net_raw_names[] = {"ping", "raw", NULL};
+static const char *const delivery_names[] = {"initContainer", "image", "imageVolume", NULL};
+
+/* How the entries of a list of names are checked. */
+typedef struct name_kind {
+	const char *list; /* "expected a list of ..." */
+	const char *item; /* "expected ..., not a list" */
+	size_t max;	  /* longest string read at all */
+	bool (*valid)(const char *s, size_t len);
+	const char *rule; /* why an entry is refused */
+} name_kind;
+
+static bool is_image_glob(const char *s, size_t len)
+{
+	if (len == 0)
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if (s[i] == ' ')
+			return false;
+	return true;
+}
+
+static const name_kind namespace_kind = {
+	"namespace names", "a namespace name", 253, pyaml_is_dns_label,
+	"is not a namespace name (a DNS-1123 label: at most 63 lower-case letters, digits or "
+	"'-', starting and ending with a letter or digit)"};
+static const name_kind container_kind = {
+	"container names", "a container name", 253, pyaml_is_dns_label,
+	"is not a container name (a DNS-1123 label: at most 63 lower-case letters, digits or "
+	"'-', starting and ending with a letter or digit)"};
+static const name_kind image_kind = {"image globs", "an image glob", MAX_IMAGE, is_image_glob,
+				     "is not an image glob (it must be non-empty, without spaces)"};
+
+static const char *sub(char *out, size_t outsz, const char *path, const char *key)
+{
+	/* A path that does not fit is cut: it only ever appears in messages. */
+	if (snprintf(out, outsz, "%s%s%s", path, path[0] != '\0' ? "." : "", key) < 0)
+		out[0] = '\0';
+	return out;
+}
+
+static int oom(loader *l)
+{
+	return cg_error_set(l->y.err, ENOMEM, "%s: out of memory", l->y.name);
+}
+
+static int copy_str(loader *l, const char *s, size_t len, char **out)
+{
+	char *d = strndup(s, len);
+	if (d == NULL)
+		return oom(l);
+	free(*out);
+	*out = d;
+	return 0;
+}
+
+static void strlist_free(policy_strlist *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		free(l->v[i]);
+	free(l->v);
+}
+
+static void labels_free(policy_labels *l)
+{
+	for (size_t i = 0; i < l->n; i++) {
+		free(l->v[i].key);
+		free(l->v[i].value);
+	}
+	free(l->v);
+}
+
+static int read_string(loader *l, yaml_node_t *n, const char *path, size_t max, char **out)
+{
+	const char *s;
+	size_t len;
+	if (pyaml_string(&l->y, n, path, "a string", PYAML_TEXT_LINE, max, &s, &len) < 0)
+		return -1;
+	return copy_str(l, s, len, out);
+}
+
+static int read_enum(loader *l, yaml_node_t *n, const char *path, const char *key,
+		     const char *const *names, int *out)
+{
+	char p[160];
+	return n == NULL ? 0 : pyaml_enum(&l->y, n, sub(p, sizeof(p), path, key), names, out);
+}
+
+static int read_names(loader *l, yaml_node_t *n, const char *path, const name_kind *kind,
+		      policy_strlist *out)
+{
+	char q[80];
+	if (pyaml_list(&l->y, n, path, kind->list) < 0)
+		return -1;
+	size_t count = pyaml_list_len(n);
+	if (count == 0)
+		return 0;
+	out->v = calloc(count, sizeof(*out->v));
+	if (out->v == NULL)
+		return oom(l);
+	for (size_t i = 0; i < count; i++) {
+		yaml_node_t *item = pyaml_list_at(&l->y, n, i);
+		const char *s;
+		size_t len;
+		if (pyaml_string(&l->y, item, path, kind->item, PYAML_TEXT_LINE, kind->max, &s,
+				 &len) < 0)
+			return -1;
+		if (!kind->valid(s, len))
+			return pyaml_fail(&l->y, item, path, "%s %s",
+					  pyaml_quote(item, q, sizeof(q)), kind->rule);
+		if (copy_str(l, s, len, &out->v[out->n++]) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* Kubernetes label syntax: a typo'd label would otherwise never match. */
+static int read_labels(loader *l, yaml_node_t *n, const char *path, policy_labels *out)
+{
+	char q[80];
+	if (pyaml_mapping(&l->y, n, path, "label names to values") < 0)
+		return -1;
+	size_t count = (size_t)(n->data.mapping.pairs.top - n->data.mapping.pairs.start);
+	if (count == 0)
+		return 0;
+	out->v = calloc(count, sizeof(*out->v));
+	if (out->v == NULL)
+		return oom(l);
+	for (size_t i = 0; i < count; i++) {
+		yaml_node_t *k, *v;
+		const char *ks, *vs;
+		size_t klen, vlen;
+		pyaml_pair_at(&l->y, n, i, &k, &v);
+		if (pyaml_unique_key(&l->y, n, i, path) < 0 ||
+		    pyaml_string(&l->y, k, path, "a label name", PYAML_TEXT_LINE, 317, &ks, &klen) <
+			    0)
+			return -1;
+		if (!pyaml_is_qualified_name(ks, klen))
+			return pyaml_fail(
+				&l->y, k, path,
+				"%s is not a label name ([prefix/]name: a name of at most "
+				"63 letters, digits, '-', '_' or '.', starting and ending "
+				"with a letter or digit)",
+				pyaml_quote(k, q, sizeof(q)));
+		if (pyaml_string(&l->y, v, path, "a label value", PYAML_TEXT_LINE, 63, &vs, &vlen) <
+		    0)
+			return -1;
+		if (!pyaml_is_label_value(vs, vlen))
+			return pyaml_fail(
+				&l->y, v, path,
+				"%s is not a label value (at most 63 letters, digits, '-', "
+				"'_' or '.', starting and ending with a letter or digit)",
+				pyaml_quote(v, q, sizeof(q)));
+		policy_label *lab = &out->v[out->n++];
+		if (copy_str(l, ks, klen, &lab->key) < 0 || copy_str(l, vs, vlen, &lab->value) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int read_caps(loader *l, yaml_node_t *n, const char *path, const char *key, bool may_all,
+		     caps_set *out, caps_src *src)
+{
+	char p[160], q[80];
+	if (n == NULL)
+		return 0;
+	sub(p, sizeof(p), path, key);
+	if (pyaml_list(&l->y, n, p, "capability names") < 0)
+		return -1;
+	caps_set set = 0;
+	memset(src, 0, sizeof(*src));
+	src->list = n;
+	for (size_t i = 0; i < pyaml_list_len(n); i++) {
+		yaml_node_t *item = pyaml_list_at(&l->y, n, i);
+		const char *s;
+		size_t len;
+		if (pyaml_string(&l->y, item, p, "a capability name", PYAML_TEXT_LINE, 64, &s,
+				 &len) < 0)
+			return -1;
+		int c = caps_lookup(s, len);
+		if (c < 0)
+			return pyaml_fail(&l->y, item, p, "unknown capability %s",
+					  pyaml_quote(item, q, sizeof(q)));
+		if (c == CAPS_ALL && !may_all)
+			return pyaml_fail(&l->y, item, p,
+					  "%s cannot be allowed or added as a whole; list the "
+					  "capabilities one by one",
+					  pyaml_quote(item, q, sizeof(q)));
+		set |= CAPS_BIT(c);
+		if (src->item[c] == NULL)
+			src->item[c] = item;
+	}
+	*out = set;
+	return 0;
+}
+
+static int lowest(caps_set s)
+{
+	return __builtin_ctzll(s);
+}
+
+/* The contradictions a spec (the policy's, or a rule's resolved one) must
+ * not hold, reported at the entry that introduced them. */
+static int check_spec(loader *l, const policy_spec *s, const spec_src *own, const char *path,
+		      bool is_rule)
+{
+	char p[160], q[80];
+	const char *inherited = is_rule ? " (inherited from spec)" : "";
+	caps_set both = s->allowed & s->required_drop & CAPS_KNOWN_MASK;
+	if (both != 0) {
+		int c = lowest(both);
+		/* A capability added and dropped by name is dropped by the
+		 * runtime: allowing it would be a promise the pod cannot keep. */
+		if (own->allowed.list != NULL)
+			return pyaml_fail(&l->y, own->allowed.item[c],
+					  sub(p, sizeof(p), path, "allowedCapabilities"),
+					  "%s is also in requiredDropCapabilities%s; only ALL may "
+					  "drop an allowed capability",
+					  pyaml_quote(own->allowed.item[c], q, sizeof(q)),
+					  own->drop.list != NULL ? "" : inherited);
+		return pyaml_fail(
+			&l->y, own->drop.item[c],
+			sub(p, sizeof(p), path, "requiredDropCapabilities"),
+			"%s is also in allowedCapabilities%s; only ALL may drop an allowed "
+			"capability",
+			pyaml_quote(own->drop.item[c], q, sizeof(q)), inherited);
+	}
+	caps_set extra = s->default_add & ~s->allowed;
+	if (extra != 0) {
+		int c = lowest(extra);
+		if (own->default_add.list != NULL)
+			return pyaml_fail(&l->y, own->default_add.item[c],
+					  sub(p, sizeof(p), path, "defaultAddCapabilities"),
+					  "%s is not in allowedCapabilities%s",
+					  pyaml_quote(own->default_add.item[c], q, sizeof(q)),
+					  own->allowed.list != NULL ? "" : inherited);
+		return pyaml_fail(&l->y, own->allowed.list,
+				  sub(p, sizeof(p), path, "allowedCapabilities"),
+				  "leaves out %s, which defaultAddCapabilities%s adds; override "
+				  "defaultAddCapabilities too",
+				  caps_name(c), inherited);
+	}
+	return 0;
+}
+
+/* An argv (ENTRYPOINT or CMD): anything but NUL in an argument, since
+ * `sh -c` scripts hold newlines. */
+static int read_argv(loader *l, yaml_node_t *n, const char *path, policy_strlist *out)
+{
+	if (pyaml_list(&l->y, n, path, "command arguments") < 0)
+		return -1;
+	size_t count = pyaml_list_len(n);
+	if (count == 0)
+		return 0;
+	out->v = calloc(count, sizeof(char *));
+	if (out->v == NULL)
+		return oom(l);
+	for (size_t i = 0; i < count; i++) {
+		yaml_node_t *arg = pyaml_list_at(&l->y, n, i);
+		const char *s;
+		size_t len;
+		if (pyaml_string(&l->y, arg, path, "a command argument", PYAML_TEXT_ARG, MAX_ARG,
+				 &s, &len) < 0 ||
+		    copy_str(l, s, len, &out->v[out->n++]) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int read_entrypoint(loader *l, yaml_node_t *n, const char *path, policy_entrypoint *ep)
+{
+	static const char *const keys[] = {"image", "command", "args", NULL};
+	yaml_node_t *v[3];
+	char p[160], q[80];
+	if (pyaml_fields(&l->y, n, path, keys, v) < 0 ||
+	    pyaml_required(&l->y, n, path, "image", v[0]) < 0 ||
+	    pyaml_required(&l->y, n, path, "command", v[1]) < 0)
+		return -1;
+	sub(p, sizeof(p), path, "image");
+	if (read_string(l, v[0], p, MAX_IMAGE, &ep->image) < 0)
+		return -1;
+	if (!is_image_glob(ep->image, strlen(ep->image)))
+		return pyaml_fail(&l->y, v[0], p, "%s %s", pyaml_quote(v[0], q, sizeof(q)),
+				  image_kind.rule);
+	sub(p, sizeof(p), path, "command");
+	if (read_argv(l, v[1], p, &ep->command) < 0)
+		return -1;
+	/* The wrapper execs command[0]: without it there is nothing to run. */
+	if (ep->command.n == 0)
+		return pyaml_fail(&l->y, v[1], p, "the command must not be empty");
+	if (ep->command.v[0][0] == '\0')
+		return pyaml_fail(&l->y, pyaml_list_at(&l->y, v[1], 0), p,
+				  "the program to run must not be empty");
+	ep->has_args = v[2] != NULL;
+	return v[2] == NULL ? 0 : read_argv(l, v[2], sub(p, sizeof(p), path, "args"), &ep->args);
+}
+
+static int read_ambient(loader *l, yaml_node_t *n, const char *path)
+{
+	static const char *const keys[] = {"delivery", "wrapperPath", "image", "entrypoints", NULL};
+	enum { A_DELIVERY, A_WRAPPER, A_IMAGE, A_ENTRYPOINTS };
+	policy_nonroot *nr = &l->p->nonroot;
+	yaml_node_t *v[4];
+	char p[160], q[80];
+	int d = (int)nr->delivery;
+	if (pyaml_fields(&l->y, n, path, keys, v) < 0 ||
+	    read_enum(l, v[A_DELIVERY], path, "delivery", delivery_names, &d) < 0)
+		return -1;
+	nr->delivery = (enum policy_delivery)d;
+	if (v[A_WRAPPER] != NULL) {
+		sub(p, sizeof(p), path, "wrapperPath");
+		if (read_string(l, v[A_WRAPPER], p, MAX_PATH, &nr->wrapper_path) < 0)
+			return -1;
+		/* The wrapper becomes the container's command: a relative path
+		 * would resolve against the image's working directory. */
+		if (nr->wrapper_path[0] != '/')
+			return pyaml_fail(&l->y, v[A_WRAPPER], p, "%s is not an absolute path",
+					  pyaml_quote(v[A_WRAPPER], q, sizeof(q)));
+	}
+	if (v[A_IMAGE] != NULL) {
+		sub(p, sizeof(p), path, "image");
+		if (read_string(l, v[A_IMAGE], p, MAX_IMAGE, &nr->image) < 0)
+			return -1;
+		if (nr->image[0] == '\0' && nr->delivery != POLICY_DELIVERY_IMAGE)
+			return pyaml_fail(&l->y, v[A_IMAGE], p,
+					  "must not be empty: delivery %s copies the wrapper from "
+					  "this image",
+					  delivery_names[nr->delivery]);
+		if (strchr(nr->image, ' ') != NULL)
+			return pyaml_fail(&l->y, v[A_IMAGE], p, "%s is not an image reference",
+					  pyaml_quote(v[A_IMAGE], q, sizeof(q)));
+	}
+	if (v[A_ENTRYPOINTS] == NULL)
+		return 0;
+	sub(p, sizeof(p), path, "entrypoints");
+	if (pyaml_list(&l->y, v[A_ENTRYPOINTS], p, "{image, command} entries") < 0)
+		return -1;
+	size_t count = pyaml_list_len(v[A_ENTRYPOINTS]);
+	if (count == 0)
+		return 0;
+	nr->entrypoints = calloc(count, sizeof(*nr->entrypoints));
+	if (nr->entrypoints == NULL)
+		return oom(l);
+	for (size_t i = 0; i < count; i++) {
+		char ip[180];
+		if (snprintf(ip, sizeof(ip), "%s[%zu]", p, i) < 0)
+			return oom(l);
+		nr->n_entrypoints++;
+		if (read_entrypoint(l, pyaml_list_at(&l->y, v[A_ENTRYPOINTS], i), ip,
+				    &nr->entrypoints[i]) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* nr is NULL in a rule, which may override the strategy only. */
+static int read_nonroot(loader *l, yaml_node_t *n, const char *path, policy_spec *spec,
+			policy_nonroot *nr)
+{
+	static const char *const keys[] = {"strategy", "unprivilegedPortStart", "netRaw", "ambient",
+					   NULL};
+	static const char *const rule_keys_nr[] = {"strategy", NULL};
+	yaml_node_t *v[4];
+	char p[160];
+	int strategy = (int)spec->nonroot_strategy;
+	if (pyaml_fields(&l->y, n, path, nr != NULL ? keys : rule_keys_nr, v) < 0 ||
+	    read_enum(l, v[0], path, "strategy", strategy_names, &strategy) < 0)
+		return -1;
+	spec->nonroot_strategy = (enum policy_nonroot_strategy)strategy;
+	if (nr == NULL)
+		return 0;
+	int net_raw = (int)nr->net_raw_use;
+	/* Ports below 1024 only: at 1024 and above no capability is needed. */
+	if ((v[1] != NULL &&
+	     pyaml_int(&l->y, v[1], sub(p, sizeof(p), path, "unprivilegedPortStart"), 0, 1023,
+		       &nr->unprivileged_port_start) < 0) ||
+	    read_enum(l, v[2], path, "netRaw", net_raw_names, &net_raw) < 0)
+		return -1;
+	nr->net_raw_use = (enum policy_net_raw_use)net_raw;
+	return v[3] == NULL ? 0 : read_ambient(l, v[3], sub(p, sizeof(p), path, "ambient"));
+}
+
+/* v holds the override keys' values (K_MODE..K_NONROOT). */
+static int read_overrides(loader *l, yaml_node_t **v, const char *path, policy_spec *s,
+			  spec_src *src, policy_nonroot *nr)
+{
+	char p[160];
+	int mode = (int)s->mode, od = (int)s->on_disallowed;
+	if (read_enum(l, v[K_MODE], path, "mode", mode_names, &mode) < 0 ||
+	    read_caps(l, v[K_DROP], path, "requiredDropCapabilities", true, &s->required_drop,
+		      &src->drop) < 0 ||
+	    read_caps(l, v[K_ALLOWED], path, "allowedCapabilities", false, &s->allowed,
+		      &src->allowed) < 0 ||
+	    read_caps(l, v[K_DEFAULT_ADD], path, "defaultAddCapabilities", false, &s->default_add,
+		      &src->default_add) < 0 ||
+	    read_enum(l, v[K_ON_DISALLOWED], path, "onDisallowed", on_disallowed_names, &od) < 0)
+		return -1;
+	s->mode = (enum policy_mode)mode;
+	s->on_disallowed = (enum policy_on_disallowed)od;
+	if (v[K_PRIVILEGED] != NULL &&
+	    pyaml_bool(&l->y, v[K_PRIVILEGED], sub(p, sizeof(p), path, "allowPrivileged"),
+		       &s->allow_privileged) < 0)
+		return -1;
+	if (v[K_NONROOT] != NULL &&
+	    read_nonroot(l, v[K_NONROOT], sub(p, sizeof(p), path, "nonRoot"), s, nr) < 0)
+		return -1;
+	return 0;
+}
+
+static int read_exemptions(loader *l, yaml_node_t *n, const char *path)
+{
+	static const char *const keys[] = {"namespaces", "images", "containerNames", "labels",
+					   NULL};
+	policy_exemptions *ex = &l->p->exemptions;
+	yaml_node_t *v[4];
+	char p[160];
+	if (pyaml_fields(&l->y, n, path, keys, v) < 0)
+		return -1;
+	if ((v[0] && read_names(l, v[0], sub(p, sizeof(p), path, keys[0]), &namespace_kind,
+				&ex->namespaces) < 0) ||
+	    (v[1] &&
+	     read_names(l, v[1], sub(p, sizeof(p), path, keys[1]), &image_kind, &ex->images) < 0) ||
+	    (v[2] && read_names(l, v[2], sub(p, sizeof(p), path, keys[2]), &container_kind,
+				&ex->container_names) < 0) ||
+	    (v[3] && read_labels(l, v[3], sub(p, sizeof(p), path, keys[3]), &ex->labels) < 0))
+		return -1;
+	return 0;
+}
+
+static int read_match(loader *l, yaml_node_t *n, const char *path, policy_rule *r)
+{
+	static const char *const keys[] = {"namespaces", "labels", NULL};
+	yaml_node_t *v[2];
+	char p[160];
+	if (pyaml_fields(&l->y, n, path, keys, v) < 0)
+		return -1;
+	if ((v[0] && read_names(l, v[0], sub(p, sizeof(p), path, keys[0]), &namespace_kind,
+				&r->namespaces) < 0) ||
+	    (v[1] && read_labels(l, v[1], sub(p, sizeof(p), path, keys[1]), &r->labels) < 0))
+		return -1;
+	/* An empty match would take every pod and shadow the rules below. */
+	if (r->namespaces.n == 0 && r->labels.n == 0)
+		return pyaml_fail(&l->y, n, path,
+				  "needs at least one namespace or label (settings for every pod "
+				  "belong in spec)");
+	return 0;
+}
+
+static int read_rule(loader *l, yaml_node_t *n, const char *path, size_t index)
+{
+	policy_rule *r = &l->p->rules[index];
+	yaml_node_t *v[R_N];
+	char p[160], q[80];
+	if (pyaml_fields(&l->y, n, path, rule_keys, v) < 0 ||
+	    pyaml_required(&l->y, n, path, "name", v[R_NAME]) < 0 ||
+	    pyaml_required(&l->y, n, path, "match", v[R_MATCH]) < 0 ||
+	    read_string(l, v[R_NAME], sub(p, sizeof(p), path, "name"), 253, &r->name) < 0)
+		return -1;
+	/* Rule names end up in warnings and audit annotation values. */
+	if (r->name[0] == '\0' || !pyaml_is_label_value(r->name, strlen(r->name)))
+		return pyaml_fail(&l->y, v[R_NAME], p,
+				  "%s is not a rule name (1 to 63 letters, digits, '-', '_' or "
+				  "'.', starting and ending with a letter or digit)",
+				  pyaml_quote(v[R_NAME], q, sizeof(q)));
+	for (size_t j = 0; j < index; j++)
+		if (strcmp(l->p->rules[j].name, r->name) == 0)
+			return pyaml_fail(&l->y, v[R_NAME], p,
+					  "duplicate rule name %s (spec.rules[%zu] has it too)",
+					  pyaml_quote(v[R_NAME], q, sizeof(q)), j);
+	if (read_match(l, v[R_MATCH], sub(p, sizeof(p), path, "match"), r) < 0)
+		return -1;
+	spec_src own = {0};
+	r->spec = l->p->spec;
+	if (read_overrides(l, v + R_OVERRIDES, path, &r->spec, &own, NULL) < 0)
+		return -1;
+	return check_spec(l, &r->spec, &own, path, true);
+}
+
+static int read_rules(loader *l, yaml_node_t *n, const char *path)
+{
+	if (pyaml_list(&l->y, n, path, "rules") < 0)
+		return -1;
+	size_t count = pyaml_list_len(n);
+	if (count == 0)
+		return 0;
+	l->p->rules = calloc(count, sizeof(*l->p->rules));
+	if (l->p->rules == NULL)
+		return oom(l);
+	for (size_t i = 0; i < count; i++) {
+		char p[160];
+		if (snprintf(p, sizeof(p), "%s[%zu]", path, i) < 0)
+			return oom(l);
+		l->p->n_rules++;
+		if (read_rule(l, pyaml_list_at(&l->y, n, i), p, i) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int read_spec(loader *l, yaml_node_t *n)
+{
+	yaml_node_t *v[K_SPEC_N];
+	spec_src own = {0};
+	int on_error = (int)l->p->on_error;
+	if (pyaml_fields(&l->y, n, "spec", spec_keys, v) < 0 ||
+	    read_overrides(l, v, "spec", &l->p->spec, &own, &l->p->nonroot) < 0 ||
+	    check_spec(l, &l->p->spec, &own, "spec", false) < 0 ||
+	    read_enum(l, v[K_ON_ERROR], "spec", "onError", on_error_names, &on_error) < 0)
+		return -1;
+	l->p->on_error = (enum policy_on_error)on_error;
+	/* Rules copy the spec, so they are read after everything they inherit. */
+	if ((v[K_EXEMPTIONS] && read_exemptions(l, v[K_EXEMPTIONS], "spec.exemptions") < 0) ||
+	    (v[K_RULES] && read_rules(l, v[K_RULES], "spec.rules") < 0))
+		return -1;
+	return 0;
+}
+
+static int read_fixed(loader *l, yaml_node_t *n, const char *path, const char *want)
+{
+	const char *s;
+	char q[80];
+	if (pyaml_string(&l->y, n, path, "a string", PYAML_TEXT_LINE, 253, &s, NULL) < 0)
+		return -1;
+	if (strcmp(s, want) != 0)
+		return pyaml_fail(&l->y, n, path, "%s is not supported; expected %s",
+				  pyaml_quote(n, q, sizeof(q)), want);
+	return 0;
+}
+
+static int read_policy(loader *l)
+{
+	static const char *const keys[] = {"apiVersion", "kind", "metadata", "spec", NULL};
+	static const char *const meta_keys[] = {"name", NULL};
+	yaml_node_t *root = pyaml_root(&l->y), *v[4], *meta[1];
+	char q[80];
+	if (pyaml_fields(&l->y, root, "", keys, v) < 0 ||
+	    pyaml_required(&l->y, root, "", "apiVersion", v[0]) < 0 ||
+	    pyaml_required(&l->y, root, "", "kind", v[1]) < 0 ||
+	    pyaml_required(&l->y, root, "", "metadata", v[2]) < 0 ||
+	    read_fixed(l, v[0], "apiVersion", API_VERSION) < 0 ||
+	    read_fixed(l, v[1], "kind", KIND) < 0 ||
+	    pyaml_fields(&l->y, v[2], "metadata", meta_keys, meta) < 0 ||
+	    pyaml_required(&l->y, v[2], "metadata", "name", meta[0]) < 0 ||
+	    read_string(l, meta[0], "metadata.name", 253, &l->p->name) < 0)
+		return -1;
+	if (!pyaml_is_dns_subdomain(l->p->name, strlen(l->p->name)))
+		return pyaml_fail(&l->y, meta[0], "metadata.name",
+				  "%s is not a valid name (a DNS-1123 subdomain: lower-case "
+				  "letters, digits, '-' and '.', at most 253 characters)",
+				  pyaml_quote(meta[0], q, sizeof(q)));
+	return v[3] == NULL ? 0 : read_spec(l, v[3]);
+}
+
+static cg_policy *policy_new(void)
+{
+	cg_policy *p = calloc(1, sizeof(*p));
+	if (p == NULL)
+		return NULL;
+	p->spec = (policy_spec){
+		.mode = POLICY_ENFORCE,
+		.required_drop = CAPS_BIT(CAPS_ALL),
+		.on_disallowed = POLICY_STRIP,
+		.nonroot_strategy = POLICY_NONROOT_AUTO,
+	};
+	p->on_error = POLICY_ERROR_DENY;
+	p->nonroot.unprivileged_port_start = -1;
+	p->nonroot.net_raw_use = POLICY_NET_RAW_PING;
+	p->nonroot.delivery = POLICY_DELIVERY_INIT_CONTAINER;
+	p->nonroot.wrapper_path = strdup(DEFAULT_WRAPPER_PATH);
+	p->nonroot.image = strdup(DEFAULT_AMBIENT_IMAGE);
+	if (p->nonroot.wrapper_path == NULL || p->nonroot.image == NULL) {
+		policy_free(p);
+		return NULL;
+	}
+	return p;
+}
+
+int policy_load(const char *buf, size_t len, const char *name, cg_policy **out, cg_error *err)
+{
+	loader l = {0};
+	*out = NULL;
+	if (name == NULL)
+		name = "<policy>";
+	if (pyaml_load(&l.y, buf, len, name, err) < 0)
+		return -1;
+	cleanup_policy cg_policy *p = policy_new();
+	l.p = p;
+	int rc = p == NULL ? oom(&l) : read_policy(&l);
+	pyaml_free(&l.y);
+	if (rc < 0)
+		return -1;
+	*out = cg_steal(p);
+	return 0;
+}
+
+const char *policy_default_yaml(size_t *len)
+{
+	*len = (size_t)(policy_default_yaml_end - policy_default_yaml_start);
+	return policy_default_yaml_start;
+}
+
+int policy_load_default(cg_policy **out, cg_error *err)
+{
+	size_t len;
+	const char *buf = policy_default_yaml(&len);
+	return policy_load(buf, len, "<default>", out, err);
+}
+
+void policy_free(cg_policy *p)
+{
+	if (p == NULL)
+		return;
+	free(p->name);
+	free(p->nonroot.wrapper_path);
+	free(p->nonroot.image);
+	for (size_t i = 0; i < p->nonroot.n_entrypoints; i++) {
+		free(p->nonroot.entrypoints[i].image);
+		strlist_free(&p->nonroot.entrypoints[i].command);
+		strlist_free(&p->nonroot.entrypoints[i].args);
+	}
+	free(p->nonroot.entrypoints);
+	strlist_free(&p->exemptions.namespaces);
+	strlist_free(&p->exemptions.images);
+	strlist_free(&p->exemptions.container_names);
+	labels_free(&p->exemptions.labels);
+	for (size_t i = 0; i < p->n_rules; i++) {
+		free(p->rules[i].name);
+		strlist_free(&p->rules[i].namespaces);
+		labels_free(&p->rules[i].labels);
+	}
+	free(p->rules);
+	free(p);
+}
