@@ -169,13 +169,12 @@ static int run(uint64_t want, char **cmd)
 	for (int i = 0; i < NCAPS; i++) {
 		if (!(want >> i & 1))
 			continue;
-		if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, i, 0, 0) < 0 ||
-		    prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_IS_SET, i, 0, 0) != 1) {
-			char what[64];
-			snprintf(what, sizeof(what), "raising CAP_%s in the ambient set",
-				 cap_names[i]);
+		char what[64];
+		snprintf(what, sizeof(what), "raising CAP_%s in the ambient set", cap_names[i]);
+		if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, i, 0, 0) < 0)
 			return fail(EXIT_CAPS, what, strerror(errno));
-		}
+		if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_IS_SET, i, 0, 0) != 1)
+			return fail(EXIT_CAPS, what, "not set after raising it");
 	}
 
 	/* PATH search like the runtime; ambient caps are lost again if COMMAND
@@ -280,8 +279,10 @@ int main(int argc, char **argv)
 
 	uint64_t want;
 	int rc;
-	if (argc < 2 || strncmp(argv[1], "--caps=", 7) != 0)
-		return fprintf(stderr, "%s", usage), EXIT_USAGE;
+	if (argc < 2 || strncmp(argv[1], "--caps=", 7) != 0) {
+		fputs(usage, stderr);
+		return EXIT_USAGE;
+	}
 	if ((rc = parse_caps(argv[1] + 7, &want)) != 0)
 		return rc;
 	if (argc < 4 || strcmp(argv[2], "--") != 0)
