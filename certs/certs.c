@@ -195,7 +195,7 @@ static void read_key_type(EVP_PKEY *pub, certs_info *info)
 			if (nist != NULL)
 				curve = nist;
 		}
-		snprintf(info->key_type, sizeof(info->key_type), "ECDSA %s",
+		snprintf(info->key_type, sizeof(info->key_type), "ECDSA %.25s",
 			 curve[0] ? curve : "unknown curve");
 	} else if (EVP_PKEY_is_a(pub, "RSA")) {
 		snprintf(info->key_type, sizeof(info->key_type), "RSA %d", bits);
