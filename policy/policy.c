@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "common/cleanup.h"
+#include "policy/k8sname.h"
 #include "policy/policy_yaml.h"
 
 extern const char policy_default_yaml_start[];
@@ -16,7 +17,6 @@ extern const char policy_default_yaml_end[];
 #define DEFAULT_AMBIENT_IMAGE "capgate:0.1.0"
 #define MAX_IMAGE	      1024 /* longer than any registry accepts */
 #define MAX_PATH	      4096
-#define MAX_ARG		      4096
 
 /* Where each capability of a list was written, so that a contradiction found
  * after the whole list (or a rule) is read still points at the entry. */
@@ -52,36 +52,6 @@ static const char *const strategy_names[] = {"auto", "sysctl", "ambient", "none"
 static const char *const net_raw_names[] = {"ping", "raw", NULL};
 static const char *const delivery_names[] = {"initContainer", "image", "imageVolume", NULL};
 
-/* How the entries of a list of names are checked. */
-typedef struct name_kind {
-	const char *list; /* "expected a list of ..." */
-	const char *item; /* "expected ..., not a list" */
-	size_t max;	  /* longest string read at all */
-	bool (*valid)(const char *s, size_t len);
-	const char *rule; /* why an entry is refused */
-} name_kind;
-
-static bool is_image_glob(const char *s, size_t len)
-{
-	if (len == 0)
-		return false;
-	for (size_t i = 0; i < len; i++)
-		if (s[i] == ' ')
-			return false;
-	return true;
-}
-
-static const name_kind namespace_kind = {
-	"namespace names", "a namespace name", 253, pyaml_is_dns_label,
-	"is not a namespace name (a DNS-1123 label: at most 63 lower-case letters, digits or "
-	"'-', starting and ending with a letter or digit)"};
-static const name_kind container_kind = {
-	"container names", "a container name", 253, pyaml_is_dns_label,
-	"is not a container name (a DNS-1123 label: at most 63 lower-case letters, digits or "
-	"'-', starting and ending with a letter or digit)"};
-static const name_kind image_kind = {"image globs", "an image glob", MAX_IMAGE, is_image_glob,
-				     "is not an image glob (it must be non-empty, without spaces)"};
-
 static const char *sub(char *out, size_t outsz, const char *path, const char *key)
 {
 	/* A path that does not fit is cut: it only ever appears in messages. */
@@ -93,16 +63,6 @@ static const char *sub(char *out, size_t outsz, const char *path, const char *ke
 static int oom(loader *l)
 {
 	return cg_error_set(l->y.err, ENOMEM, "%s: out of memory", l->y.name);
-}
-
-static int copy_str(loader *l, const char *s, size_t len, char **out)
-{
-	char *d = strndup(s, len);
-	if (d == NULL)
-		return oom(l);
-	free(*out);
-	*out = d;
-	return 0;
 }
 
 static void strlist_free(policy_strlist *l)
@@ -127,7 +87,7 @@ static int read_string(loader *l, yaml_node_t *n, const char *path, size_t max, 
 	size_t len;
 	if (pyaml_string(&l->y, n, path, "a string", PYAML_TEXT_LINE, max, &s, &len) < 0)
 		return -1;
-	return copy_str(l, s, len, out);
+	return pyaml_dup(&l->y, s, len, out);
 }
 
 static int read_enum(loader *l, yaml_node_t *n, const char *path, const char *key,
@@ -137,112 +97,14 @@ static int read_enum(loader *l, yaml_node_t *n, const char *path, const char *ke
 	return n == NULL ? 0 : pyaml_enum(&l->y, n, sub(p, sizeof(p), path, key), names, out);
 }
 
-static int read_names(loader *l, yaml_node_t *n, const char *path, const name_kind *kind,
-		      policy_strlist *out)
-{
-	char q[80];
-	if (pyaml_list(&l->y, n, path, kind->list) < 0)
-		return -1;
-	size_t count = pyaml_list_len(n);
-	if (count == 0)
-		return 0;
-	out->v = calloc(count, sizeof(*out->v));
-	if (out->v == NULL)
-		return oom(l);
-	for (size_t i = 0; i < count; i++) {
-		yaml_node_t *item = pyaml_list_at(&l->y, n, i);
-		const char *s;
-		size_t len;
-		if (pyaml_string(&l->y, item, path, kind->item, PYAML_TEXT_LINE, kind->max, &s,
-				 &len) < 0)
-			return -1;
-		if (!kind->valid(s, len))
-			return pyaml_fail(&l->y, item, path, "%s %s",
-					  pyaml_quote(item, q, sizeof(q)), kind->rule);
-		if (copy_str(l, s, len, &out->v[out->n++]) < 0)
-			return -1;
-	}
-	return 0;
-}
-
-/* Kubernetes label syntax: a typo'd label would otherwise never match. */
-static int read_labels(loader *l, yaml_node_t *n, const char *path, policy_labels *out)
-{
-	char q[80];
-	if (pyaml_mapping(&l->y, n, path, "label names to values") < 0)
-		return -1;
-	size_t count = (size_t)(n->data.mapping.pairs.top - n->data.mapping.pairs.start);
-	if (count == 0)
-		return 0;
-	out->v = calloc(count, sizeof(*out->v));
-	if (out->v == NULL)
-		return oom(l);
-	for (size_t i = 0; i < count; i++) {
-		yaml_node_t *k, *v;
-		const char *ks, *vs;
-		size_t klen, vlen;
-		pyaml_pair_at(&l->y, n, i, &k, &v);
-		if (pyaml_unique_key(&l->y, n, i, path) < 0 ||
-		    pyaml_string(&l->y, k, path, "a label name", PYAML_TEXT_LINE, 317, &ks, &klen) <
-			    0)
-			return -1;
-		if (!pyaml_is_qualified_name(ks, klen))
-			return pyaml_fail(
-				&l->y, k, path,
-				"%s is not a label name ([prefix/]name: a name of at most "
-				"63 letters, digits, '-', '_' or '.', starting and ending "
-				"with a letter or digit)",
-				pyaml_quote(k, q, sizeof(q)));
-		if (pyaml_string(&l->y, v, path, "a label value", PYAML_TEXT_LINE, 63, &vs, &vlen) <
-		    0)
-			return -1;
-		if (!pyaml_is_label_value(vs, vlen))
-			return pyaml_fail(
-				&l->y, v, path,
-				"%s is not a label value (at most 63 letters, digits, '-', "
-				"'_' or '.', starting and ending with a letter or digit)",
-				pyaml_quote(v, q, sizeof(q)));
-		policy_label *lab = &out->v[out->n++];
-		if (copy_str(l, ks, klen, &lab->key) < 0 || copy_str(l, vs, vlen, &lab->value) < 0)
-			return -1;
-	}
-	return 0;
-}
-
 static int read_caps(loader *l, yaml_node_t *n, const char *path, const char *key, bool may_all,
 		     caps_set *out, caps_src *src)
 {
-	char p[160], q[80];
+	char p[160];
 	if (n == NULL)
 		return 0;
-	sub(p, sizeof(p), path, key);
-	if (pyaml_list(&l->y, n, p, "capability names") < 0)
-		return -1;
-	caps_set set = 0;
-	memset(src, 0, sizeof(*src));
 	src->list = n;
-	for (size_t i = 0; i < pyaml_list_len(n); i++) {
-		yaml_node_t *item = pyaml_list_at(&l->y, n, i);
-		const char *s;
-		size_t len;
-		if (pyaml_string(&l->y, item, p, "a capability name", PYAML_TEXT_LINE, 64, &s,
-				 &len) < 0)
-			return -1;
-		int c = caps_lookup(s, len);
-		if (c < 0)
-			return pyaml_fail(&l->y, item, p, "unknown capability %s",
-					  pyaml_quote(item, q, sizeof(q)));
-		if (c == CAPS_ALL && !may_all)
-			return pyaml_fail(&l->y, item, p,
-					  "%s cannot be allowed or added as a whole; list the "
-					  "capabilities one by one",
-					  pyaml_quote(item, q, sizeof(q)));
-		set |= CAPS_BIT(c);
-		if (src->item[c] == NULL)
-			src->item[c] = item;
-	}
-	*out = set;
-	return 0;
+	return pyaml_caps(&l->y, n, sub(p, sizeof(p), path, key), may_all, out, src->item);
 }
 
 static int lowest(caps_set s)
@@ -294,30 +156,6 @@ static int check_spec(loader *l, const policy_spec *s, const spec_src *own, cons
 	return 0;
 }
 
-/* An argv (ENTRYPOINT or CMD): anything but NUL in an argument, since
- * `sh -c` scripts hold newlines. */
-static int read_argv(loader *l, yaml_node_t *n, const char *path, policy_strlist *out)
-{
-	if (pyaml_list(&l->y, n, path, "command arguments") < 0)
-		return -1;
-	size_t count = pyaml_list_len(n);
-	if (count == 0)
-		return 0;
-	out->v = calloc(count, sizeof(char *));
-	if (out->v == NULL)
-		return oom(l);
-	for (size_t i = 0; i < count; i++) {
-		yaml_node_t *arg = pyaml_list_at(&l->y, n, i);
-		const char *s;
-		size_t len;
-		if (pyaml_string(&l->y, arg, path, "a command argument", PYAML_TEXT_ARG, MAX_ARG,
-				 &s, &len) < 0 ||
-		    copy_str(l, s, len, &out->v[out->n++]) < 0)
-			return -1;
-	}
-	return 0;
-}
-
 static int read_entrypoint(loader *l, yaml_node_t *n, const char *path, policy_entrypoint *ep)
 {
 	static const char *const keys[] = {"image", "command", "args", NULL};
@@ -330,11 +168,11 @@ static int read_entrypoint(loader *l, yaml_node_t *n, const char *path, policy_e
 	sub(p, sizeof(p), path, "image");
 	if (read_string(l, v[0], p, MAX_IMAGE, &ep->image) < 0)
 		return -1;
-	if (!is_image_glob(ep->image, strlen(ep->image)))
+	if (!pyaml_is_image_glob(ep->image, strlen(ep->image)))
 		return pyaml_fail(&l->y, v[0], p, "%s %s", pyaml_quote(v[0], q, sizeof(q)),
-				  image_kind.rule);
+				  "is not an image glob (it must be non-empty, without spaces)");
 	sub(p, sizeof(p), path, "command");
-	if (read_argv(l, v[1], p, &ep->command) < 0)
+	if (pyaml_argv(&l->y, v[1], p, &ep->command) < 0)
 		return -1;
 	/* The wrapper execs command[0]: without it there is nothing to run. */
 	if (ep->command.n == 0)
@@ -343,7 +181,8 @@ static int read_entrypoint(loader *l, yaml_node_t *n, const char *path, policy_e
 		return pyaml_fail(&l->y, pyaml_list_at(&l->y, v[1], 0), p,
 				  "the program to run must not be empty");
 	ep->has_args = v[2] != NULL;
-	return v[2] == NULL ? 0 : read_argv(l, v[2], sub(p, sizeof(p), path, "args"), &ep->args);
+	return v[2] == NULL ? 0
+			    : pyaml_argv(&l->y, v[2], sub(p, sizeof(p), path, "args"), &ep->args);
 }
 
 static int read_ambient(loader *l, yaml_node_t *n, const char *path)
@@ -464,16 +303,16 @@ static int read_exemptions(loader *l, yaml_node_t *n, const char *path)
 					   NULL};
 	policy_exemptions *ex = &l->p->exemptions;
 	yaml_node_t *v[4];
-	char p[160];
+	char p[4][160];
 	if (pyaml_fields(&l->y, n, path, keys, v) < 0)
 		return -1;
-	if ((v[0] && read_names(l, v[0], sub(p, sizeof(p), path, keys[0]), &namespace_kind,
-				&ex->namespaces) < 0) ||
-	    (v[1] &&
-	     read_names(l, v[1], sub(p, sizeof(p), path, keys[1]), &image_kind, &ex->images) < 0) ||
-	    (v[2] && read_names(l, v[2], sub(p, sizeof(p), path, keys[2]), &container_kind,
-				&ex->container_names) < 0) ||
-	    (v[3] && read_labels(l, v[3], sub(p, sizeof(p), path, keys[3]), &ex->labels) < 0))
+	for (int i = 0; i < 4; i++)
+		sub(p[i], sizeof(p[i]), path, keys[i]);
+	if ((v[0] && pyaml_names(&l->y, v[0], p[0], PYAML_NAMESPACES, &ex->namespaces) < 0) ||
+	    (v[1] && pyaml_names(&l->y, v[1], p[1], PYAML_IMAGE_GLOBS, &ex->images) < 0) ||
+	    (v[2] &&
+	     pyaml_names(&l->y, v[2], p[2], PYAML_CONTAINER_NAMES, &ex->container_names) < 0) ||
+	    (v[3] && pyaml_labels(&l->y, v[3], p[3], &ex->labels) < 0))
 		return -1;
 	return 0;
 }
@@ -482,12 +321,13 @@ static int read_match(loader *l, yaml_node_t *n, const char *path, policy_rule *
 {
 	static const char *const keys[] = {"namespaces", "labels", NULL};
 	yaml_node_t *v[2];
-	char p[160];
+	char p[2][160];
 	if (pyaml_fields(&l->y, n, path, keys, v) < 0)
 		return -1;
-	if ((v[0] && read_names(l, v[0], sub(p, sizeof(p), path, keys[0]), &namespace_kind,
-				&r->namespaces) < 0) ||
-	    (v[1] && read_labels(l, v[1], sub(p, sizeof(p), path, keys[1]), &r->labels) < 0))
+	sub(p[0], sizeof(p[0]), path, keys[0]);
+	sub(p[1], sizeof(p[1]), path, keys[1]);
+	if ((v[0] && pyaml_names(&l->y, v[0], p[0], PYAML_NAMESPACES, &r->namespaces) < 0) ||
+	    (v[1] && pyaml_labels(&l->y, v[1], p[1], &r->labels) < 0))
 		return -1;
 	/* An empty match would take every pod and shadow the rules below. */
 	if (r->namespaces.n == 0 && r->labels.n == 0)
@@ -508,7 +348,7 @@ static int read_rule(loader *l, yaml_node_t *n, const char *path, size_t index)
 	    read_string(l, v[R_NAME], sub(p, sizeof(p), path, "name"), 253, &r->name) < 0)
 		return -1;
 	/* Rule names end up in warnings and audit annotation values. */
-	if (r->name[0] == '\0' || !pyaml_is_label_value(r->name, strlen(r->name)))
+	if (r->name[0] == '\0' || !k8sname_is_label_value(r->name, strlen(r->name)))
 		return pyaml_fail(&l->y, v[R_NAME], p,
 				  "%s is not a rule name (1 to 63 letters, digits, '-', '_' or "
 				  "'.', starting and ending with a letter or digit)",
@@ -594,7 +434,7 @@ static int read_policy(loader *l)
 	    pyaml_required(&l->y, v[2], "metadata", "name", meta[0]) < 0 ||
 	    read_string(l, meta[0], "metadata.name", 253, &l->p->name) < 0)
 		return -1;
-	if (!pyaml_is_dns_subdomain(l->p->name, strlen(l->p->name)))
+	if (!k8sname_is_dns_subdomain(l->p->name, strlen(l->p->name)))
 		return pyaml_fail(&l->y, meta[0], "metadata.name",
 				  "%s is not a valid name (a DNS-1123 subdomain: lower-case "
 				  "letters, digits, '-' and '.', at most 253 characters)",

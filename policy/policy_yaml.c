@@ -1,5 +1,7 @@
 #include "policy/policy_yaml.h"
 
+#include "policy/k8sname.h"
+
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -374,62 +376,156 @@ int pyaml_enum(pyaml *y, yaml_node_t *n, const char *path, const char *const *na
 	return pyaml_fail(y, n, path, "%s is not one of %s", pyaml_quote(n, q, sizeof(q)), valid);
 }
 
-static bool is_lower_alnum(char c)
+int pyaml_dup(pyaml *y, const char *s, size_t len, char **out)
 {
-	return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+	char *d = strndup(s, len);
+	if (d == NULL)
+		return cg_error_set(y->err, ENOMEM, "%s: out of memory", y->name);
+	free(*out);
+	*out = d;
+	return 0;
 }
 
-static bool is_alnum(char c)
+bool pyaml_is_image_glob(const char *s, size_t len)
 {
-	return is_lower_alnum(c) || (c >= 'A' && c <= 'Z');
+	return len > 0 && memchr(s, ' ', len) == NULL;
 }
 
-bool pyaml_is_dns_label(const char *s, size_t len)
+/* How the entries of a list of names are checked. */
+static const struct name_kind {
+	const char *list; /* "expected a list of ..." */
+	const char *item; /* "expected ..., not a list" */
+	size_t max;	  /* longest string read at all */
+	bool (*valid)(const char *s, size_t len);
+	const char *rule; /* why an entry is refused */
+} name_kinds[] = {
+	[PYAML_NAMESPACES] = {"namespace names", "a namespace name", 253, k8sname_is_dns_label,
+			      "is not a namespace name (a DNS-1123 label: at most 63 lower-case "
+			      "letters, digits or '-', starting and ending with a letter or "
+			      "digit)"},
+	[PYAML_CONTAINER_NAMES] = {"container names", "a container name", 253, k8sname_is_dns_label,
+				   "is not a container name (a DNS-1123 label: at most 63 "
+				   "lower-case letters, digits or '-', starting and ending with a "
+				   "letter or digit)"},
+	[PYAML_IMAGE_GLOBS] = {"image globs", "an image glob", 1024, pyaml_is_image_glob,
+			       "is not an image glob (it must be non-empty, without spaces)"},
+};
+
+static int alloc_items(pyaml *y, size_t count, size_t size, void *out)
 {
-	if (len == 0 || len > 63 || !is_lower_alnum(s[0]) || !is_lower_alnum(s[len - 1]))
-		return false;
-	for (size_t i = 0; i < len; i++)
-		if (!is_lower_alnum(s[i]) && s[i] != '-')
-			return false;
-	return true;
+	void *v = count == 0 ? NULL : calloc(count, size);
+	if (count != 0 && v == NULL)
+		return cg_error_set(y->err, ENOMEM, "%s: out of memory", y->name);
+	*(void **)out = v;
+	return 0;
 }
 
-bool pyaml_is_dns_subdomain(const char *s, size_t len)
+int pyaml_names(pyaml *y, yaml_node_t *n, const char *path, enum pyaml_names kind,
+		policy_strlist *out)
 {
-	if (len == 0 || len > 253)
-		return false;
-	size_t start = 0;
-	for (size_t i = 0; i <= len; i++) {
-		if (i < len && s[i] != '.')
-			continue;
-		if (!pyaml_is_dns_label(s + start, i - start))
-			return false;
-		start = i + 1;
+	const struct name_kind *k = &name_kinds[kind];
+	char q[80];
+	if (pyaml_list(y, n, path, k->list) < 0 ||
+	    alloc_items(y, pyaml_list_len(n), sizeof(char *), &out->v) < 0)
+		return -1;
+	for (size_t i = 0; i < pyaml_list_len(n); i++) {
+		yaml_node_t *item = pyaml_list_at(y, n, i);
+		const char *s;
+		size_t len;
+		if (pyaml_string(y, item, path, k->item, PYAML_TEXT_LINE, k->max, &s, &len) < 0)
+			return -1;
+		if (!k->valid(s, len))
+			return pyaml_fail(y, item, path, "%s %s", pyaml_quote(item, q, sizeof(q)),
+					  k->rule);
+		if (pyaml_dup(y, s, len, &out->v[out->n++]) < 0)
+			return -1;
 	}
-	return true;
+	return 0;
 }
 
-/* The name part of a qualified name, and a non-empty label value. */
-static bool is_name_part(const char *s, size_t len)
+int pyaml_labels(pyaml *y, yaml_node_t *n, const char *path, policy_labels *out)
 {
-	if (len == 0 || len > 63 || !is_alnum(s[0]) || !is_alnum(s[len - 1]))
-		return false;
-	for (size_t i = 0; i < len; i++)
-		if (!is_alnum(s[i]) && s[i] != '-' && s[i] != '_' && s[i] != '.')
-			return false;
-	return true;
+	char q[80];
+	if (pyaml_mapping(y, n, path, "label names to values") < 0 ||
+	    alloc_items(y, map_len(n), sizeof(*out->v), &out->v) < 0)
+		return -1;
+	for (size_t i = 0; i < map_len(n); i++) {
+		yaml_node_t *k, *v;
+		const char *ks, *vs;
+		size_t klen, vlen;
+		pyaml_pair_at(y, n, i, &k, &v);
+		/* 253 for the prefix, '/', 63 for the name. */
+		if (pyaml_unique_key(y, n, i, path) < 0 ||
+		    pyaml_string(y, k, path, "a label name", PYAML_TEXT_LINE, 317, &ks, &klen) < 0)
+			return -1;
+		if (!k8sname_is_qualified_name(ks, klen))
+			return pyaml_fail(
+				y, k, path,
+				"%s is not a label name ([prefix/]name: a name of at most "
+				"63 letters, digits, '-', '_' or '.', starting and ending "
+				"with a letter or digit)",
+				pyaml_quote(k, q, sizeof(q)));
+		if (pyaml_string(y, v, path, "a label value", PYAML_TEXT_LINE, 63, &vs, &vlen) < 0)
+			return -1;
+		if (!k8sname_is_label_value(vs, vlen))
+			return pyaml_fail(
+				y, v, path,
+				"%s is not a label value (at most 63 letters, digits, '-', "
+				"'_' or '.', starting and ending with a letter or digit)",
+				pyaml_quote(v, q, sizeof(q)));
+		policy_label *lab = &out->v[out->n++];
+		if (pyaml_dup(y, ks, klen, &lab->key) < 0 ||
+		    pyaml_dup(y, vs, vlen, &lab->value) < 0)
+			return -1;
+	}
+	return 0;
 }
 
-bool pyaml_is_qualified_name(const char *s, size_t len)
+int pyaml_argv(pyaml *y, yaml_node_t *n, const char *path, policy_strlist *out)
 {
-	const char *slash = memchr(s, '/', len);
-	if (slash == NULL)
-		return is_name_part(s, len);
-	size_t plen = (size_t)(slash - s);
-	return pyaml_is_dns_subdomain(s, plen) && is_name_part(slash + 1, len - plen - 1);
+	if (pyaml_list(y, n, path, "command arguments") < 0 ||
+	    alloc_items(y, pyaml_list_len(n), sizeof(char *), &out->v) < 0)
+		return -1;
+	for (size_t i = 0; i < pyaml_list_len(n); i++) {
+		const char *s;
+		size_t len;
+		/* Anything but NUL: `sh -c` scripts hold newlines. */
+		if (pyaml_string(y, pyaml_list_at(y, n, i), path, "a command argument",
+				 PYAML_TEXT_ARG, 4096, &s, &len) < 0 ||
+		    pyaml_dup(y, s, len, &out->v[out->n++]) < 0)
+			return -1;
+	}
+	return 0;
 }
 
-bool pyaml_is_label_value(const char *s, size_t len)
+int pyaml_caps(pyaml *y, yaml_node_t *n, const char *path, bool may_all, caps_set *out,
+	       yaml_node_t *where[64])
 {
-	return len == 0 || is_name_part(s, len);
+	char q[80];
+	if (pyaml_list(y, n, path, "capability names") < 0)
+		return -1;
+	caps_set set = 0;
+	memset(where, 0, 64 * sizeof(*where));
+	for (size_t i = 0; i < pyaml_list_len(n); i++) {
+		yaml_node_t *item = pyaml_list_at(y, n, i);
+		const char *s;
+		size_t len;
+		if (pyaml_string(y, item, path, "a capability name", PYAML_TEXT_LINE, 64, &s,
+				 &len) < 0)
+			return -1;
+		int c = caps_lookup(s, len);
+		if (c < 0)
+			return pyaml_fail(y, item, path, "unknown capability %s",
+					  pyaml_quote(item, q, sizeof(q)));
+		if (c == CAPS_ALL && !may_all)
+			return pyaml_fail(y, item, path,
+					  "%s cannot be allowed or added as a whole; list the "
+					  "capabilities one by one",
+					  pyaml_quote(item, q, sizeof(q)));
+		set |= CAPS_BIT(c);
+		if (where[c] == NULL)
+			where[c] = item;
+	}
+	*out = set;
+	return 0;
 }

@@ -19,6 +19,7 @@
 #include <yaml.h>
 
 #include "common/error.h"
+#include "policy/policy.h"
 
 /* Upper bounds that keep a policy readable and every loop cheap. */
 #define PYAML_MAX_INPUT (1u << 20) /* bytes in a policy file */
@@ -83,11 +84,25 @@ int pyaml_int(pyaml *y, yaml_node_t *n, const char *path, long min, long max,
 int pyaml_enum(pyaml *y, yaml_node_t *n, const char *path, const char *const *names,
 	       int *out) CG_MUST_CHECK;
 
-/* Kubernetes name rules (apimachinery validation), so that a typo'd
- * namespace or label is caught at load time rather than never matching. */
-bool pyaml_is_dns_label(const char *s, size_t len);	 /* namespace, container name */
-bool pyaml_is_dns_subdomain(const char *s, size_t len);	 /* object name */
-bool pyaml_is_qualified_name(const char *s, size_t len); /* label key */
-bool pyaml_is_label_value(const char *s, size_t len);
+/* The policy's value types. Each reader allocates what it stores in *out
+ * (released by policy_free()), also on failure, so the caller only ever
+ * frees the whole policy. */
+int pyaml_dup(pyaml *y, const char *s, size_t len, char **out) CG_MUST_CHECK;
+
+/* Lists of names, each entry checked so that a typo is refused here rather
+ * than never matching. */
+enum pyaml_names { PYAML_NAMESPACES, PYAML_CONTAINER_NAMES, PYAML_IMAGE_GLOBS };
+int pyaml_names(pyaml *y, yaml_node_t *n, const char *path, enum pyaml_names kind,
+		policy_strlist *out) CG_MUST_CHECK;
+bool pyaml_is_image_glob(const char *s, size_t len);
+/* A mapping of Kubernetes label keys to values. */
+int pyaml_labels(pyaml *y, yaml_node_t *n, const char *path, policy_labels *out) CG_MUST_CHECK;
+/* An argv (ENTRYPOINT or CMD). */
+int pyaml_argv(pyaml *y, yaml_node_t *n, const char *path, policy_strlist *out) CG_MUST_CHECK;
+/* A list of capability names in any spelling caps_lookup() accepts; ALL
+ * only when may_all. where[c] is the entry that named capability c (NULL
+ * for the others), so later checks can point at it. */
+int pyaml_caps(pyaml *y, yaml_node_t *n, const char *path, bool may_all, caps_set *out,
+	       yaml_node_t *where[64]) CG_MUST_CHECK;
 
 #endif
