@@ -68,6 +68,16 @@ static void usage_cabundle(FILE *f)
 		   "caBundle of a webhook configuration wants it.\n");
 }
 
+/* getopt's own messages would be prefixed with the subcommand alone
+ * ("create: ..."); say which command and which argument instead. */
+static int bad_option(char **argv, void (*usage_fn)(FILE *))
+{
+	fprintf(stderr, "capgate certs %s: unknown option or missing value: \"%s\"\n", argv[0],
+		argv[optind - 1]);
+	usage_fn(stderr);
+	return 2;
+}
+
 static int parse_days(const char *s, int *out)
 {
 	char *end = NULL;
@@ -102,6 +112,7 @@ static int certs_create_cmd(int argc, char **argv)
 	o.dns = dns;
 	o.ips = ips;
 	optind = 0;
+	opterr = 0;
 	for (int c; (c = getopt_long(argc, argv, "h", opts, NULL)) != -1;) {
 		switch (c) {
 		case 's':
@@ -145,8 +156,7 @@ static int certs_create_cmd(int argc, char **argv)
 			}
 			break;
 		default:
-			usage_create(stderr);
-			return 2;
+			return bad_option(argv, usage_create);
 		}
 	}
 	const char *missing = o.service == NULL	    ? "--service"
@@ -223,6 +233,8 @@ static bool report(const char *path, const char *key_path, const certs_info *i, 
 	long long left = ((long long)i->not_after - (long long)now) / 86400;
 	if (now >= i->not_after)
 		printf(" (expired)\n");
+	else if (now < i->not_before)
+		printf(" (not valid yet)\n");
 	else
 		printf(" (%lld days left)\n", left);
 	printf("  %-12s %s\n", "key type:", i->key_type);
@@ -265,6 +277,7 @@ static int certs_inspect_cmd(int argc, char **argv)
 	};
 	const char *key = NULL, *service = NULL, *ns = NULL;
 	optind = 0;
+	opterr = 0;
 	for (int c; (c = getopt_long(argc, argv, "h", opts, NULL)) != -1;) {
 		switch (c) {
 		case 'k':
@@ -280,8 +293,7 @@ static int certs_inspect_cmd(int argc, char **argv)
 			usage_inspect(stdout);
 			return 0;
 		default:
-			usage_inspect(stderr);
-			return 2;
+			return bad_option(argv, usage_inspect);
 		}
 	}
 	if ((service == NULL) != (ns == NULL)) {
@@ -324,13 +336,13 @@ static int certs_cabundle_cmd(int argc, char **argv)
 		{NULL, 0, NULL, 0},
 	};
 	optind = 0;
+	opterr = 0;
 	for (int c; (c = getopt_long(argc, argv, "h", opts, NULL)) != -1;) {
 		if (c == 'h') {
 			usage_cabundle(stdout);
 			return 0;
 		}
-		usage_cabundle(stderr);
-		return 2;
+		return bad_option(argv, usage_cabundle);
 	}
 	if (argc - optind != 1) {
 		fprintf(stderr, "capgate certs cabundle: expected exactly one FILE\n");
