@@ -266,7 +266,8 @@ int pyaml_fields(pyaml *y, yaml_node_t *map, const char *path, const char *const
 		yaml_node_t *k, *v;
 		pyaml_pair_at(y, map, i, &k, &v);
 		size_t j = 0;
-		while (j < nkeys && strcmp(keys[j], sval(k)) != 0)
+		while (j < nkeys &&
+		       !(strcmp(keys[j], sval(k)) == 0 && strlen(keys[j]) == k->data.scalar.length))
 			j++;
 		/* Typos must never be ignored: a misspelt key would otherwise
 		 * leave its default silently in force. */
@@ -342,15 +343,17 @@ int pyaml_bool(pyaml *y, yaml_node_t *n, const char *path, bool *out)
 int pyaml_int(pyaml *y, yaml_node_t *n, const char *path, long min, long max, int *out)
 {
 	char q[80];
-	if (scalar(y, n, path, "an integer") < 0)
+	if (scalar(y, n, path, "a decimal integer") < 0)
 		return -1;
 	const char *s = sval(n);
 	size_t len = n->data.scalar.length, i = (s[0] == '-');
 	bool ok = n->data.scalar.style == YAML_PLAIN_SCALAR_STYLE && len > i && len - i <= 9;
+	/* No leading zeros: YAML 1.1 readers take 010 as octal 8. */
+	ok = ok && !(s[i] == '0' && len - i > 1);
 	for (; ok && i < len; i++)
 		ok = s[i] >= '0' && s[i] <= '9';
 	if (!ok)
-		return pyaml_fail(y, n, path, "expected an integer, not %s",
+		return pyaml_fail(y, n, path, "expected a decimal integer, not %s",
 				  pyaml_quote(n, q, sizeof(q)));
 	long v = strtol(s, NULL, 10);
 	if (v < min || v > max)

@@ -15,22 +15,25 @@
 #include "common/cleanup.h"
 #include "policy/policy.h"
 
-/* tests/unit/test_policy.c -> tests/data/policies: found from this file's
- * path so the test runs from the repository root (as `make test` does) or
- * from anywhere when compiled with an absolute path. */
+/* Paths are found from this file's own path, so the test runs from the
+ * repository root (as `make test` does); CAPGATE_TEST_POLICIES points the
+ * data-driven tests at another directory. */
+static const char *repo_path(const char *rel, char *out, size_t outsz)
+{
+	const char *f = __FILE__;
+	const char *cut = strstr(f, "tests/unit/test_policy.c");
+	snprintf(out, outsz, "%.*s%s", (int)(cut - f), f, rel);
+	return out;
+}
+
 static const char *data_dir(void)
 {
 	static char dir[4096];
-	if (dir[0] == '\0') {
-		const char *env = getenv("CAPGATE_TEST_POLICIES");
-		if (env != NULL) {
-			snprintf(dir, sizeof(dir), "%s", env);
-		} else {
-			const char *f = __FILE__;
-			const char *cut = strstr(f, "unit/test_policy.c");
-			snprintf(dir, sizeof(dir), "%.*sdata/policies", (int)(cut - f), f);
-		}
-	}
+	const char *env = getenv("CAPGATE_TEST_POLICIES");
+	if (dir[0] == '\0' && env != NULL)
+		snprintf(dir, sizeof(dir), "%s", env);
+	else if (dir[0] == '\0')
+		repo_path("tests/data/policies", dir, sizeof(dir));
 	return dir;
 }
 
@@ -136,8 +139,8 @@ static void test_default_is_shipped_file(void **state)
 	(void)state;
 	char path[4200];
 	size_t flen, elen;
-	snprintf(path, sizeof(path), "%s/../../../policy/default.yaml", data_dir());
-	cleanup_free char *file = read_file(path, &flen);
+	cleanup_free char *file =
+		read_file(repo_path("policy/default.yaml", path, sizeof(path)), &flen);
 	assert_non_null(file);
 	const char *embedded = policy_default_yaml(&elen);
 	assert_int_equal(elen, flen);
@@ -285,6 +288,32 @@ static void test_rules_inherit_spec_written_after(void **state)
 	assert_true(p->rules[0].spec.allowed == caps(CAP("KILL"), CAP("CHOWN"), -1));
 	assert_true(p->rules[0].spec.default_add == CAPS_BIT(CAP("KILL")));
 	assert_true(p->rules[0].spec.allow_privileged);
+}
+
+/* Anchors and aliases are plain YAML: a list written once, used twice. */
+static void test_anchors_and_aliases(void **state)
+{
+	(void)state;
+	cg_error err = {0};
+	cleanup_policy cg_policy *p = NULL;
+	int rc = load_string("apiVersion: capgate.dev/v1\nkind: CapabilityPolicy\n"
+			     "metadata: {name: x}\n"
+			     "spec:\n"
+			     "  allowedCapabilities: &net [NET_BIND_SERVICE, NET_RAW]\n"
+			     "  requiredDropCapabilities: [ALL]\n"
+			     "  exemptions: {namespaces: &ns [a, b]}\n"
+			     "  rules:\n"
+			     "    - name: r\n"
+			     "      match: {namespaces: *ns}\n"
+			     "      defaultAddCapabilities: *net\n",
+			     &p, &err);
+	if (rc < 0)
+		fail_msg("%s", err.msg);
+	caps_set net = caps(CAP("NET_BIND_SERVICE"), CAP("NET_RAW"), -1);
+	assert_true(p->spec.allowed == net);
+	assert_true(p->rules[0].spec.default_add == net);
+	assert_strlist(&p->rules[0].namespaces, 2, "a", "b");
+	assert_strlist(&p->exemptions.namespaces, 2, "a", "b");
 }
 
 static void test_capability_spellings(void **state)
@@ -453,6 +482,7 @@ int main(void)
 		cmocka_unit_test(test_full_policy_flow_style),
 		cmocka_unit_test(test_rules_resolution),
 		cmocka_unit_test(test_rules_inherit_spec_written_after),
+		cmocka_unit_test(test_anchors_and_aliases),
 		cmocka_unit_test(test_capability_spellings),
 		cmocka_unit_test(test_bad_policies),
 		cmocka_unit_test(test_good_policies),
