@@ -1,0 +1,807 @@
+/* YAML <-> JSON with libyaml's event API; see yamljson.h.
+ *
+ * Loading walks parser events rather than libyaml's document tree so that
+ * every node keeps its mark for errors and alias expansion can be counted
+ * (and refused) before it allocates. Aliases are deep-copied: the caller
+ * may edit one place of a document without changing another. */
+#include "cli/yamljson.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <yaml.h>
+
+#include "common/cleanup.h"
+
+#define TAG_PREFIX "tag:yaml.org,2002:"
+
+/* ---- scalar resolution, shared by the loader and the dumper ---- */
+
+typedef enum { R_STR, R_NULL, R_BOOL, R_INT, R_FLOAT, R_NONJSON, R_UINT64 } rtype;
+
+typedef struct resolved {
+	rtype t;
+	bool b;
+	bool numeric; /* a string only because the number overflows */
+	json_int_t i;
+	double d;
+} resolved;
+
+static const struct {
+	const char *s;
+	rtype t;
+	bool b;
+} yaml11_words[] = {
+	{"y", R_BOOL, true},	  {"Y", R_BOOL, true},	    {"yes", R_BOOL, true},
+	{"Yes", R_BOOL, true},	  {"YES", R_BOOL, true},    {"true", R_BOOL, true},
+	{"True", R_BOOL, true},	  {"TRUE", R_BOOL, true},   {"on", R_BOOL, true},
+	{"On", R_BOOL, true},	  {"ON", R_BOOL, true},	    {"n", R_BOOL, false},
+	{"N", R_BOOL, false},	  {"no", R_BOOL, false},    {"No", R_BOOL, false},
+	{"NO", R_BOOL, false},	  {"false", R_BOOL, false}, {"False", R_BOOL, false},
+	{"FALSE", R_BOOL, false}, {"off", R_BOOL, false},   {"Off", R_BOOL, false},
+	{"OFF", R_BOOL, false},	  {"", R_NULL, false},	    {"~", R_NULL, false},
+	{"null", R_NULL, false},  {"Null", R_NULL, false},  {"NULL", R_NULL, false},
+	{".nan", R_NONJSON, 0},	  {".NaN", R_NONJSON, 0},   {".NAN", R_NONJSON, 0},
+	{".inf", R_NONJSON, 0},	  {".Inf", R_NONJSON, 0},   {".INF", R_NONJSON, 0},
+	{"+.inf", R_NONJSON, 0},  {"+.Inf", R_NONJSON, 0},  {"+.INF", R_NONJSON, 0},
+	{"-.inf", R_NONJSON, 0},  {"-.Inf", R_NONJSON, 0},  {"-.INF", R_NONJSON, 0},
+};
+
+static int digit_value(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'z')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'Z')
+		return c - 'A' + 10;
+	return 99;
+}
+
+/* Go's strconv.ParseInt(s, 0, 64), falling back to ParseUint as go-yaml v2
+ * does. Returns false when s is not an integer of that syntax or does not
+ * fit in 64 bits. */
+static bool parse_go_int(const char *s, resolved *r)
+{
+	bool neg = false, sign = false;
+	if (*s == '+' || *s == '-') {
+		neg = *s == '-';
+		sign = true;
+		s++;
+	}
+	if (*s == '\0')
+		return false;
+	int base = 10;
+	if (s[0] == '0') {
+		char p = s[1] | 0x20;
+		bool prefixed = s[1] != '\0' && s[2] != '\0' && (p == 'b' || p == 'o' || p == 'x');
+		base = !prefixed ? 8 : p == 'b' ? 2 : p == 'o' ? 8 : 16;
+		s += prefixed ? 2 : 1;
+	}
+	unsigned long long v = 0;
+	for (; *s != '\0'; s++) {
+		int d = digit_value(*s);
+		if (d >= base)
+			return false;
+		if (v > (~0ULL - (unsigned)d) / (unsigned)base)
+			return false;
+		v = v * (unsigned)base + (unsigned)d;
+	}
+	if (!sign && v > 0x7fffffffffffffffULL) {
+		r->t = R_UINT64;
+		return true;
+	}
+	if (v > 0x7fffffffffffffffULL + (neg ? 1 : 0))
+		return false;
+	r->t = R_INT;
+	r->i = neg ? (json_int_t)(0 - v) : (json_int_t)v;
+	return true;
+}
+
+/* go-yaml v2's ^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$ */
+static bool float_syntax(const char *s)
+{
+	size_t n;
+	s += *s == '+' || *s == '-';
+	if (*s == '.') {
+		n = strspn(++s, "0123456789");
+		if (n == 0)
+			return false;
+		s += n;
+	} else {
+		n = strspn(s, "0123456789");
+		if (n == 0)
+			return false;
+		s += n;
+		if (*s == '.')
+			s += 1 + strspn(s + 1, "0123456789");
+	}
+	if (*s == 'e' || *s == 'E') {
+		s++;
+		s += *s == '+' || *s == '-';
+		n = strspn(s, "0123456789");
+		if (n == 0)
+			return false;
+		s += n;
+	}
+	return *s == '\0';
+}
+
+/* Go's ParseFloat fails on overflow, and go-yaml then keeps the string. */
+static bool parse_float(const char *s, resolved *r)
+{
+	if (!float_syntax(s))
+		return false;
+	errno = 0;
+	double d = strtod(s, NULL);
+	if (errno == ERANGE && isinf(d)) {
+		r->numeric = true;
+		return false;
+	}
+	r->t = R_FLOAT;
+	r->d = d;
+	return true;
+}
+
+/* What a plain scalar means, following go-yaml v2's resolve(): the first
+ * character decides which rules apply at all. */
+static int resolve_plain(const char *s, size_t len, resolved *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->t = R_STR;
+	if (memchr(s, '\0', len) != NULL)
+		return 0;
+	char c = len ? s[0] : 'N';
+	bool digit = c >= '0' && c <= '9', sign = c == '+' || c == '-';
+	if (!digit && !sign && c != '.' && strchr("yYnNtTfFoO~", c) == NULL)
+		return 0;
+	for (size_t i = 0; i < sizeof(yaml11_words) / sizeof(yaml11_words[0]); i++) {
+		if (strlen(yaml11_words[i].s) == len && memcmp(yaml11_words[i].s, s, len) == 0) {
+			r->t = yaml11_words[i].t;
+			r->b = yaml11_words[i].b;
+			return 0;
+		}
+	}
+	if (!digit && !sign && c != '.')
+		return 0;
+	cleanup_free char *plain = malloc(len + 1);
+	if (plain == NULL)
+		return -ENOMEM;
+	if (c == '.') {
+		memcpy(plain, s, len);
+		plain[len] = '\0';
+		parse_float(plain, r);
+		return 0;
+	}
+	/* go-yaml drops every '_' before reading a number. */
+	size_t n = 0;
+	for (size_t i = 0; i < len; i++)
+		if (s[i] != '_')
+			plain[n++] = s[i];
+	plain[n] = '\0';
+	if (!parse_go_int(plain, r))
+		parse_float(plain, r);
+	return 0;
+}
+
+/* ---- loading ---- */
+
+typedef struct anchor {
+	char *name;
+	json_t *node;
+	size_t nodes; /* nodes in the subtree, for the alias budget */
+	int height;   /* collection nesting inside the subtree */
+} anchor;
+
+typedef struct ctx {
+	yaml_parser_t parser;
+	const char *name;
+	const char *buf;
+	size_t len;
+	size_t doc;  /* documents started so far */
+	bool in_doc; /* between DOCUMENT-START and DOCUMENT-END */
+	anchor *anchors;
+	size_t nanchors, cap;
+	size_t alias_nodes;
+	cg_error *err;
+} ctx;
+
+static int fail_at(ctx *c, yaml_mark_t m, const char *fmt, ...) CG_PRINTF(3, 4);
+static int fail_at(ctx *c, yaml_mark_t m, const char *fmt, ...)
+{
+	char what[400];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	return cg_error_set(c->err, EINVAL, "%s:%zu:%zu: %s (document %zu)", c->name, m.line + 1,
+			    m.column + 1, what, c->doc + (c->in_doc ? 0 : 1));
+}
+
+static void anchors_clear(ctx *c)
+{
+	for (size_t i = 0; i < c->nanchors; i++) {
+		free(c->anchors[i].name);
+		json_decref(c->anchors[i].node);
+	}
+	c->nanchors = 0;
+}
+
+static int next_event(ctx *c, yaml_event_t *ev)
+{
+	if (yaml_parser_parse(&c->parser, ev))
+		return 0;
+	yaml_parser_t *p = &c->parser;
+	const char *problem = p->problem ? p->problem : "syntax error";
+	if (p->error == YAML_READER_ERROR) {
+		/* The reader reports a byte offset, not a mark. */
+		yaml_mark_t m = {0};
+		for (size_t i = 0; i < p->problem_offset && i < c->len; i++) {
+			bool nl = c->buf[i] == '\n';
+			m.line += nl;
+			m.column = nl ? 0 : m.column + 1;
+		}
+		return fail_at(c, m, "%s", problem);
+	}
+	if (p->context != NULL)
+		return fail_at(c, p->problem_mark, "%s (%s started at line %zu)", problem,
+			       p->context, p->context_mark.line + 1);
+	return fail_at(c, p->problem_mark, "%s", problem);
+}
+
+static const char *event_name(yaml_event_type_t t)
+{
+	return t == YAML_MAPPING_START_EVENT	? "a mapping"
+	       : t == YAML_SEQUENCE_START_EVENT ? "a sequence"
+						: "an alias";
+}
+
+/* The value of a scalar event, honouring the core tags. */
+static json_t *scalar_value(ctx *c, const yaml_event_t *ev)
+{
+	const char *s = (const char *)ev->data.scalar.value;
+	size_t len = ev->data.scalar.length;
+	const char *tag = (const char *)ev->data.scalar.tag;
+	const char *core = tag && strncmp(tag, TAG_PREFIX, strlen(TAG_PREFIX)) == 0
+				   ? tag + strlen(TAG_PREFIX)
+				   : NULL;
+	bool typed = core && (strcmp(core, "null") == 0 || strcmp(core, "bool") == 0 ||
+			      strcmp(core, "int") == 0 || strcmp(core, "float") == 0);
+	resolved r = {.t = R_STR};
+	/* Quoted scalars, and tags other than the core ones, are strings
+	 * (go-yaml v2 resolves only plain scalars and resolvable tags). */
+	if (core && strcmp(core, "binary") == 0) {
+		fail_at(c, ev->start_mark, "!!binary values are not supported");
+		return NULL;
+	}
+	if (typed || (tag == NULL && ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE)) {
+		if (resolve_plain(s, len, &r) < 0) {
+			fail_at(c, ev->start_mark, "out of memory");
+			return NULL;
+		}
+	}
+	if (typed) {
+		bool ok = (core[0] == 'n' && r.t == R_NULL) || (core[0] == 'b' && r.t == R_BOOL) ||
+			  (core[0] == 'i' && r.t == R_INT) ||
+			  (core[0] == 'f' && (r.t == R_FLOAT || r.t == R_INT || r.t == R_NONJSON));
+		if (!ok) {
+			fail_at(c, ev->start_mark, "cannot read \"%.*s\" as !!%s",
+				(int)(len > 60 ? 60 : len), s, core);
+			return NULL;
+		}
+		if (core[0] == 'f' && r.t == R_INT) {
+			r.t = R_FLOAT;
+			r.d = (double)r.i;
+		}
+	}
+	json_t *v = NULL;
+	switch (r.t) {
+	case R_STR:
+		v = json_stringn(s, len);
+		break;
+	case R_NULL:
+		v = json_null();
+		break;
+	case R_BOOL:
+		v = json_boolean(r.b);
+		break;
+	case R_INT:
+		v = json_integer(r.i);
+		break;
+	case R_FLOAT:
+		v = json_real(r.d);
+		break;
+	case R_NONJSON:
+		fail_at(c, ev->start_mark, "%.*s is a float that JSON cannot represent", (int)len,
+			s);
+		return NULL;
+	case R_UINT64:
+		fail_at(c, ev->start_mark, "integer %.*s does not fit in 64 bits", (int)len, s);
+		return NULL;
+	}
+	if (v == NULL)
+		fail_at(c, ev->start_mark, "invalid string");
+	return v;
+}
+
+static json_t *load_node(ctx *c, yaml_event_t *ev, int depth, size_t *nodes, int *height);
+
+static json_t *load_event(ctx *c, int depth, size_t *nodes, int *height, yaml_event_t *first)
+{
+	yaml_event_t ev;
+	if (next_event(c, &ev) < 0)
+		return NULL;
+	if (first != NULL)
+		*first = ev; /* only its type and marks are used after this */
+	return load_node(c, &ev, depth, nodes, height);
+}
+
+/* Go's strconv.FormatFloat(f, 'g', -1, 32), as sigs.k8s.io/yaml writes a
+ * float mapping key. */
+static void go_float32(double d, char *out, size_t n)
+{
+	float f = (float)d;
+	char e[32];
+	int prec = 1;
+	for (; prec < 9; prec++) {
+		snprintf(e, sizeof(e), "%.*e", prec - 1, (double)f);
+		if ((float)strtod(e, NULL) == f)
+			break;
+	}
+	snprintf(e, sizeof(e), "%.*e", prec - 1, (double)f);
+	int x = atoi(strchr(e, 'e') + 1);
+	if (x < -4 || x >= 6)
+		snprintf(out, n, "%s", e);
+	else
+		snprintf(out, n, "%.*f", prec - 1 - x > 0 ? prec - 1 - x : 0, (double)f);
+}
+
+/* The string form of a scalar mapping key, as sigs.k8s.io/yaml converts it
+ * (`1: a` -> "1", `yes: a` -> "true"). */
+static int key_string(ctx *c, const json_t *k, yaml_mark_t m, char *buf, size_t bufsz,
+		      const char **key, size_t *klen)
+{
+	switch (json_typeof(k)) {
+	case JSON_STRING:
+		*key = json_string_value(k);
+		*klen = json_string_length(k);
+		return 0;
+	case JSON_TRUE:
+	case JSON_FALSE:
+		*key = json_is_true(k) ? "true" : "false";
+		break;
+	case JSON_INTEGER:
+		snprintf(buf, bufsz, "%" JSON_INTEGER_FORMAT, json_integer_value(k));
+		*key = buf;
+		break;
+	case JSON_REAL:
+		go_float32(json_real_value(k), buf, bufsz);
+		*key = buf;
+		break;
+	default:
+		return fail_at(c, m, "a mapping key must be a string, not %s",
+			       json_is_null(k) ? "null" : "a collection");
+	}
+	*klen = strlen(*key);
+	return 0;
+}
+
+/* Merge keys: `<<: *base` or `<<: [*a, *b]`. Keys already in obj win, and
+ * so do earlier maps over later ones (YAML merge key spec). */
+static int merge_into(ctx *c, json_t *obj, json_t *src, yaml_mark_t m)
+{
+	if (json_is_array(src)) {
+		for (size_t i = 0; i < json_array_size(src); i++) {
+			json_t *one = json_array_get(src, i);
+			if (!json_is_object(one))
+				return fail_at(c, m, "a merge key (<<) needs mappings");
+			if (merge_into(c, obj, one, m) < 0)
+				return -1;
+		}
+		return 0;
+	}
+	if (!json_is_object(src))
+		return fail_at(c, m, "a merge key (<<) needs a mapping or a list of mappings");
+	const char *k;
+	size_t kl;
+	json_t *v;
+	json_object_keylen_foreach(src, k, kl, v)
+	{
+		if (json_object_getn(obj, k, kl) == NULL && json_object_setn(obj, k, kl, v) < 0)
+			return fail_at(c, m, "out of memory");
+	}
+	return 0;
+}
+
+static json_t *load_mapping(ctx *c, int depth, size_t *nodes, int *height)
+{
+	cleanup_json json_t *obj = json_object();
+	cleanup_json json_t *merges = json_array();
+	yaml_mark_t merge_mark = {0};
+	for (;;) {
+		yaml_event_t kev;
+		if (next_event(c, &kev) < 0)
+			return NULL;
+		if (kev.type == YAML_MAPPING_END_EVENT) {
+			yaml_event_delete(&kev);
+			break;
+		}
+		yaml_mark_t km = kev.start_mark;
+		if (kev.type != YAML_SCALAR_EVENT) {
+			yaml_event_type_t t = kev.type;
+			yaml_event_delete(&kev);
+			fail_at(c, km, "a mapping key must be a string, not %s", event_name(t));
+			return NULL;
+		}
+		bool is_merge = kev.data.scalar.style == YAML_PLAIN_SCALAR_STYLE &&
+				kev.data.scalar.length == 2 &&
+				memcmp(kev.data.scalar.value, "<<", 2) == 0 &&
+				(kev.data.scalar.tag == NULL ||
+				 strcmp((char *)kev.data.scalar.tag, TAG_PREFIX "merge") == 0);
+		size_t kn;
+		int kh;
+		cleanup_json json_t *k = load_node(c, &kev, depth, &kn, &kh);
+		if (k == NULL)
+			return NULL;
+		size_t vn;
+		int vh;
+		cleanup_json json_t *v = load_event(c, depth, &vn, &vh, NULL);
+		if (v == NULL)
+			return NULL;
+		*nodes += vn + 1;
+		*height = vh + 1 > *height ? vh + 1 : *height;
+		if (is_merge) {
+			merge_mark = km;
+			if (json_array_append(merges, v) < 0)
+				return NULL;
+			continue;
+		}
+		char buf[64];
+		const char *key = NULL;
+		size_t klen = 0;
+		if (key_string(c, k, km, buf, sizeof(buf), &key, &klen) < 0)
+			return NULL;
+		if (json_object_getn(obj, key, klen) != NULL) {
+			fail_at(c, km, "duplicate key \"%.*s\"", (int)(klen > 80 ? 80 : klen), key);
+			return NULL;
+		}
+		if (json_object_setn_new(obj, key, klen, cg_steal(v)) < 0) {
+			fail_at(c, km, "invalid key");
+			return NULL;
+		}
+	}
+	for (size_t i = 0; i < json_array_size(merges); i++)
+		if (merge_into(c, obj, json_array_get(merges, i), merge_mark) < 0)
+			return NULL;
+	return cg_steal(obj);
+}
+
+static json_t *load_sequence(ctx *c, int depth, size_t *nodes, int *height)
+{
+	cleanup_json json_t *arr = json_array();
+	for (;;) {
+		yaml_event_t ev;
+		if (next_event(c, &ev) < 0)
+			return NULL;
+		if (ev.type == YAML_SEQUENCE_END_EVENT) {
+			yaml_event_delete(&ev);
+			return cg_steal(arr);
+		}
+		size_t n;
+		int h;
+		json_t *v = load_node(c, &ev, depth, &n, &h);
+		if (v == NULL || json_array_append_new(arr, v) < 0)
+			return NULL;
+		*nodes += n;
+		*height = h + 1 > *height ? h + 1 : *height;
+	}
+}
+
+static json_t *expand_alias(ctx *c, const char *name, yaml_mark_t m, int depth, size_t *nodes,
+			    int *height)
+{
+	for (size_t i = c->nanchors; i-- > 0;) {
+		anchor *a = &c->anchors[i];
+		if (strcmp(a->name, name) != 0)
+			continue;
+		if (depth + a->height > YAMLJSON_MAX_DEPTH) {
+			fail_at(c, m, "alias *%s nests deeper than %d levels", name,
+				YAMLJSON_MAX_DEPTH);
+			return NULL;
+		}
+		c->alias_nodes += a->nodes;
+		if (c->alias_nodes > YAMLJSON_MAX_ALIAS_NODES) {
+			fail_at(c, m, "aliases expand to more than %d nodes; refusing the document",
+				YAMLJSON_MAX_ALIAS_NODES);
+			return NULL;
+		}
+		*nodes = a->nodes;
+		*height = a->height;
+		return json_deep_copy(a->node);
+	}
+	fail_at(c, m, "unknown anchor \"%s\"", name);
+	return NULL;
+}
+
+/* Builds the node that starts with ev (which this consumes). depth counts
+ * the collections around it. */
+static json_t *load_node(ctx *c, yaml_event_t *ev, int depth, size_t *nodes, int *height)
+{
+	json_t *v = NULL;
+	const char *anchor_name = NULL;
+	yaml_mark_t m = ev->start_mark;
+	*nodes = 1;
+	*height = 0;
+	switch (ev->type) {
+	case YAML_SCALAR_EVENT:
+		anchor_name = (const char *)ev->data.scalar.anchor;
+		v = scalar_value(c, ev);
+		break;
+	case YAML_ALIAS_EVENT:
+		v = expand_alias(c, (const char *)ev->data.alias.anchor, m, depth, nodes, height);
+		break;
+	case YAML_SEQUENCE_START_EVENT:
+	case YAML_MAPPING_START_EVENT:
+		anchor_name = (const char *)(ev->type == YAML_MAPPING_START_EVENT
+						     ? ev->data.mapping_start.anchor
+						     : ev->data.sequence_start.anchor);
+		if (depth + 1 > YAMLJSON_MAX_DEPTH) {
+			fail_at(c, m, "nesting deeper than %d levels", YAMLJSON_MAX_DEPTH);
+			break;
+		}
+		*height = 1;
+		v = ev->type == YAML_MAPPING_START_EVENT
+			    ? load_mapping(c, depth + 1, nodes, height)
+			    : load_sequence(c, depth + 1, nodes, height);
+		break;
+	default:
+		fail_at(c, m, "unexpected YAML event %d", (int)ev->type);
+		break;
+	}
+	if (v != NULL && anchor_name != NULL) {
+		if (c->nanchors == c->cap) {
+			size_t cap = c->cap ? c->cap * 2 : 8;
+			anchor *a = realloc(c->anchors, cap * sizeof(*a));
+			if (a == NULL) {
+				json_decref(v);
+				v = NULL;
+				fail_at(c, m, "out of memory");
+				goto out;
+			}
+			c->anchors = a;
+			c->cap = cap;
+		}
+		anchor *a = &c->anchors[c->nanchors];
+		a->name = strdup(anchor_name);
+		if (a->name == NULL) {
+			json_decref(v);
+			v = NULL;
+			fail_at(c, m, "out of memory");
+			goto out;
+		}
+		a->node = json_incref(v);
+		a->nodes = *nodes;
+		a->height = *height;
+		c->nanchors++;
+	}
+out:
+	yaml_event_delete(ev);
+	return v;
+}
+
+static int load_stream(ctx *c, json_t *docs, size_t **lines)
+{
+	size_t cap = 0;
+	for (;;) {
+		yaml_event_t ev;
+		if (next_event(c, &ev) < 0)
+			return -1;
+		yaml_event_type_t t = ev.type;
+		yaml_event_delete(&ev);
+		if (t == YAML_STREAM_END_EVENT)
+			return 0;
+		if (t != YAML_DOCUMENT_START_EVENT)
+			continue;
+		c->doc++;
+		c->in_doc = true;
+		size_t n;
+		int h;
+		yaml_event_t first;
+		cleanup_json json_t *root = load_event(c, 0, &n, &h, &first);
+		if (root == NULL)
+			return -1;
+		anchors_clear(c);
+		if (next_event(c, &ev) < 0)
+			return -1;
+		yaml_event_delete(&ev);
+		c->in_doc = false;
+		if (json_is_null(root))
+			continue;
+		size_t i = json_array_size(docs);
+		if (lines != NULL && i == cap) {
+			cap = cap ? cap * 2 : 16;
+			size_t *l = realloc(*lines, cap * sizeof(*l));
+			if (l == NULL)
+				return fail_at(c, first.start_mark, "out of memory");
+			*lines = l;
+		}
+		if (lines != NULL)
+			(*lines)[i] = first.start_mark.line + 1;
+		if (json_array_append(docs, root) < 0)
+			return fail_at(c, first.start_mark, "out of memory");
+	}
+}
+
+int yamljson_load_all_lines(const char *buf, size_t len, const char *name, json_t **docs,
+			    size_t **lines, cg_error *err)
+{
+	*docs = NULL;
+	if (lines != NULL)
+		*lines = NULL;
+	ctx c = {.name = name ? name : "-", .buf = buf, .len = len, .err = err};
+	if (!yaml_parser_initialize(&c.parser))
+		return cg_error_set(err, ENOMEM, "%s: out of memory", c.name);
+	yaml_parser_set_input_string(&c.parser, (const unsigned char *)buf, len);
+	cleanup_json json_t *arr = json_array();
+	int r = arr ? load_stream(&c, arr, lines) : cg_error_set(err, ENOMEM, "out of memory");
+	anchors_clear(&c);
+	free(c.anchors);
+	yaml_parser_delete(&c.parser);
+	if (r < 0) {
+		if (lines != NULL) {
+			free(*lines);
+			*lines = NULL;
+		}
+		return -1;
+	}
+	*docs = cg_steal(arr);
+	return 0;
+}
+
+int yamljson_load_all(const char *buf, size_t len, const char *name, json_t **docs, cg_error *err)
+{
+	return yamljson_load_all_lines(buf, len, name, docs, NULL, err);
+}
+
+/* ---- dumping ---- */
+
+static int emit(yaml_emitter_t *e, yaml_event_t *ev, cg_error *err)
+{
+	if (yaml_emitter_emit(e, ev))
+		return 0;
+	return cg_error_set(err, EINVAL, "cannot write YAML: %s",
+			    e->problem ? e->problem : "emitter error");
+}
+
+/* Quoted when the plain form would read back as something else; otherwise
+ * libyaml picks plain when the syntax allows it and quotes when not. A
+ * string with line breaks asks for a literal block, which libyaml turns
+ * into a quoted one where a block cannot hold it (keys, trailing spaces). */
+static int emit_string(yaml_emitter_t *e, const char *s, size_t n, bool key, cg_error *err)
+{
+	resolved r;
+	if (resolve_plain(s, n, &r) < 0)
+		return cg_error_set(err, ENOMEM, "out of memory");
+	yaml_scalar_style_t style = YAML_ANY_SCALAR_STYLE;
+	if (r.t != R_STR || r.numeric || (key && n == 2 && memcmp(s, "<<", 2) == 0))
+		style = YAML_SINGLE_QUOTED_SCALAR_STYLE;
+	else if (!key && memchr(s, '\n', n) != NULL)
+		style = YAML_LITERAL_SCALAR_STYLE;
+	if (n > 0x7fffffff)
+		return cg_error_set(err, E2BIG, "cannot write YAML: string too long");
+	yaml_event_t ev;
+	if (!yaml_scalar_event_initialize(&ev, NULL, NULL, (yaml_char_t *)s, (int)n, 1, 1, style))
+		return cg_error_set(err, ENOMEM, "out of memory");
+	return emit(e, &ev, err);
+}
+
+static int emit_plain(yaml_emitter_t *e, const char *s, cg_error *err)
+{
+	yaml_event_t ev;
+	if (!yaml_scalar_event_initialize(&ev, NULL, NULL, (yaml_char_t *)s, (int)strlen(s), 1, 1,
+					  YAML_PLAIN_SCALAR_STYLE))
+		return cg_error_set(err, ENOMEM, "out of memory");
+	return emit(e, &ev, err);
+}
+
+/* The shortest text that reads back as the same double, and as a float:
+ * "1" would come back as an integer, so it becomes "1.0". */
+static void format_real(double d, char *out, size_t n)
+{
+	for (int prec = 15; prec <= 17; prec++) {
+		snprintf(out, n, "%.*g", prec, d);
+		if (strtod(out, NULL) == d)
+			break;
+	}
+	if (strpbrk(out, ".e") == NULL)
+		strncat(out, ".0", n - strlen(out) - 1);
+}
+
+static int dump_node(yaml_emitter_t *e, const json_t *v, cg_error *err)
+{
+	yaml_event_t ev;
+	char num[64];
+	switch (json_typeof(v)) {
+	case JSON_OBJECT: {
+		if (!yaml_mapping_start_event_initialize(&ev, NULL, NULL, 1,
+							 YAML_BLOCK_MAPPING_STYLE) ||
+		    emit(e, &ev, err) < 0)
+			return -1;
+		const char *k;
+		size_t kl;
+		json_t *x;
+		json_object_keylen_foreach((json_t *)v, k, kl, x)
+		{
+			if (emit_string(e, k, kl, true, err) < 0 || dump_node(e, x, err) < 0)
+				return -1;
+		}
+		yaml_mapping_end_event_initialize(&ev);
+		return emit(e, &ev, err);
+	}
+	case JSON_ARRAY:
+		if (!yaml_sequence_start_event_initialize(&ev, NULL, NULL, 1,
+							  YAML_BLOCK_SEQUENCE_STYLE) ||
+		    emit(e, &ev, err) < 0)
+			return -1;
+		for (size_t i = 0; i < json_array_size(v); i++)
+			if (dump_node(e, json_array_get(v, i), err) < 0)
+				return -1;
+		yaml_sequence_end_event_initialize(&ev);
+		return emit(e, &ev, err);
+	case JSON_STRING:
+		return emit_string(e, json_string_value(v), json_string_length(v), false, err);
+	case JSON_INTEGER:
+		snprintf(num, sizeof(num), "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+		return emit_plain(e, num, err);
+	case JSON_REAL:
+		format_real(json_real_value(v), num, sizeof(num));
+		return emit_plain(e, num, err);
+	case JSON_TRUE:
+		return emit_plain(e, "true", err);
+	case JSON_FALSE:
+		return emit_plain(e, "false", err);
+	case JSON_NULL:
+		return emit_plain(e, "null", err);
+	}
+	return cg_error_set(err, EINVAL, "cannot write YAML: unknown JSON type");
+}
+
+static int write_buf(void *data, unsigned char *p, size_t n)
+{
+	return buf_append(data, p, n) == 0;
+}
+
+int yamljson_dump(const json_t *v, cg_buf *out, cg_error *err)
+{
+	if (v == NULL)
+		return cg_error_set(err, EINVAL, "cannot write YAML: no value");
+	yaml_emitter_t e;
+	if (!yaml_emitter_initialize(&e))
+		return cg_error_set(err, ENOMEM, "out of memory");
+	/* Into a scratch buffer, so a failure appends nothing to out. */
+	cg_buf tmp = {0};
+	yaml_emitter_set_output(&e, write_buf, &tmp);
+	yaml_emitter_set_unicode(&e, 1);
+	yaml_emitter_set_width(&e, -1);
+	yaml_event_t ev;
+	int r = 0;
+	if (!yaml_stream_start_event_initialize(&ev, YAML_UTF8_ENCODING) ||
+	    emit(&e, &ev, err) < 0 ||
+	    !yaml_document_start_event_initialize(&ev, NULL, NULL, NULL, 1) ||
+	    emit(&e, &ev, err) < 0 || dump_node(&e, v, err) < 0 ||
+	    !yaml_document_end_event_initialize(&ev, 1) || emit(&e, &ev, err) < 0 ||
+	    !yaml_stream_end_event_initialize(&ev) || emit(&e, &ev, err) < 0 ||
+	    !yaml_emitter_flush(&e))
+		r = -1;
+	yaml_emitter_delete(&e);
+	if (r == 0 && buf_append(out, tmp.data, tmp.len) < 0)
+		r = cg_error_set(err, ENOMEM, "out of memory");
+	else if (r < 0 && err != NULL && err->msg[0] == '\0')
+		cg_error_set(err, ENOMEM, "cannot write YAML: out of memory");
+	buf_free(&tmp);
+	return r;
+}
