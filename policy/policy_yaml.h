@@ -5,11 +5,13 @@
  * Only plain YAML is taken as given: scalars are their text (no YAML 1.1
  * resolution of yes/no/~/0x..), booleans are exactly `true` or `false`,
  * integers are decimal, and explicit tags are refused, so what a reader sees
- * in the file is what capgate reads. Every reader returns 0 or -1 and, on -1,
- * has filled the error passed to pyaml_load().
+ * in the file is what capgate reads. Anchors and aliases work (the loader
+ * resolves them); merge keys (<<) are not YAML 1.2 and read as unknown keys.
+ * Every reader returns 0 or -1 and, on -1, has filled the error passed to
+ * pyaml_load().
  *
- * Strings returned by the readers are borrowed from the document and live
- * until pyaml_free().
+ * pyaml_string() returns text borrowed from the document (valid until
+ * pyaml_free()); the value readers at the end copy what they store.
  */
 #ifndef CG_POLICY_YAML_H
 #define CG_POLICY_YAML_H
