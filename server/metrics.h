@@ -1,0 +1,31 @@
+/* Prometheus metrics of the webhook, kept in process-wide atomic counters
+ * (one registry per process, like the process itself) and rendered in the
+ * text exposition format for GET /metrics. Recording is lock-free and never
+ * allocates; rendering allocates only the output.
+ */
+#ifndef CG_SERVER_METRICS_H
+#define CG_SERVER_METRICS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "common/buf.h"
+#include "common/error.h"
+#include "policy/review.h"
+
+/* One review answered with HTTP 200 (s->decision set) or refused with 400
+ * (s->decision NULL: counted as decision "invalid"). */
+void metrics_review(enum review_endpoint ep, const review_summary *s, uint64_t micros,
+		    size_t body_len);
+/* Every HTTP response by status code. */
+void metrics_http(unsigned int status);
+void metrics_policy_loaded(unsigned long generation);
+void metrics_policy_reload_failed(void);
+void metrics_cert_loaded(time_t not_after);
+void metrics_cert_reload_failed(void);
+void metrics_client_refused(void);
+
+int metrics_render(cg_buf *out) CG_MUST_CHECK;
+
+#endif

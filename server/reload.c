@@ -1,0 +1,198 @@
+#include "server/reload.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "certs/certs.h"
+#include "common/buf.h"
+#include "common/cleanup.h"
+#include "server/log.h"
+#include "server/metrics.h"
+#include "server/tlscert.h"
+
+/* A policy is a few KB; anything near this is not one. */
+#define POLICY_MAX_BYTES (4u << 20)
+
+typedef struct file_sig {
+	dev_t dev;
+	ino_t ino;
+	off_t size;
+	struct timespec mtime, ctime;
+	int err; /* errno of stat(), 0 when it succeeded */
+} file_sig;
+
+struct reload {
+	reload_files files;
+	pstore *policies;
+	file_sig policy_sig, cert_sig, key_sig;
+};
+
+static file_sig sig_of(const char *path)
+{
+	file_sig s = {0};
+	struct stat st;
+	if (stat(path, &st) < 0) {
+		s.err = errno;
+		return s;
+	}
+	s.dev = st.st_dev;
+	s.ino = st.st_ino;
+	s.size = st.st_size;
+	s.mtime = st.st_mtim;
+	s.ctime = st.st_ctim;
+	return s;
+}
+
+static bool sig_same(const file_sig *a, const file_sig *b)
+{
+	return a->err == b->err && a->dev == b->dev && a->ino == b->ino && a->size == b->size &&
+	       a->mtime.tv_sec == b->mtime.tv_sec && a->mtime.tv_nsec == b->mtime.tv_nsec &&
+	       a->ctime.tv_sec == b->ctime.tv_sec && a->ctime.tv_nsec == b->ctime.tv_nsec;
+}
+
+static int read_file(const char *path, cg_buf *out, cg_error *err)
+{
+	cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return cg_error_set(err, errno, "%s: %s", path, strerror(errno));
+	char chunk[16384];
+	for (;;) {
+		ssize_t n = read(fd, chunk, sizeof(chunk));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return cg_error_set(err, errno, "%s: %s", path, strerror(errno));
+		if (n == 0)
+			return 0;
+		if (out->len + (size_t)n > POLICY_MAX_BYTES)
+			return cg_error_set(err, EFBIG, "%s: larger than %u bytes", path,
+					    POLICY_MAX_BYTES);
+		if (buf_append(out, chunk, (size_t)n) < 0)
+			return cg_error_set(err, ENOMEM, "%s: out of memory", path);
+	}
+}
+
+static int load_policy(const char *path, cg_policy **out, cg_error *err)
+{
+	if (path == NULL)
+		return policy_load_default(out, err);
+	cg_buf b = {0};
+	int r = read_file(path, &b, err);
+	if (r >= 0)
+		r = policy_load(b.data ? b.data : "", b.len, path, out, err);
+	buf_free(&b);
+	return r;
+}
+
+static int load_cert(const reload_files *f, cg_error *err)
+{
+	certs_info info;
+	if (certs_check_serving(f->cert_path, f->key_path, f->service_dns, &info, err) < 0)
+		return -1;
+	if (tlscert_load(f->cert_path, f->key_path, err) < 0)
+		return -1;
+	metrics_cert_loaded(info.not_after);
+	return 0;
+}
+
+int reload_open(const reload_files *f, reload **out, cg_error *err)
+{
+	reload *r = calloc(1, sizeof(*r));
+	cg_policy *p = NULL;
+	if (r == NULL)
+		return cg_error_set(err, ENOMEM, "out of memory");
+	r->files = *f;
+	/* Signatures first: a change while loading is then seen by the next poll. */
+	if (f->policy_path != NULL)
+		r->policy_sig = sig_of(f->policy_path);
+	r->cert_sig = sig_of(f->cert_path);
+	r->key_sig = sig_of(f->key_path);
+	if (load_policy(f->policy_path, &p, err) < 0 || load_cert(f, err) < 0) {
+		policy_free(p);
+		free(r);
+		return -1;
+	}
+	r->policies = pstore_new(p);
+	if (r->policies == NULL) {
+		free(r);
+		return cg_error_set(err, ENOMEM, "out of memory");
+	}
+	metrics_policy_loaded(1);
+	*out = r;
+	return 0;
+}
+
+void reload_free(reload *r)
+{
+	if (r == NULL)
+		return;
+	pstore_free(r->policies);
+	free(r);
+}
+
+pstore *reload_policies(reload *r)
+{
+	return r->policies;
+}
+
+static void poll_policy(reload *r, bool force)
+{
+	if (r->files.policy_path == NULL) {
+		if (force)
+			log_msg("info", "SIGHUP: the embedded policy is in use, nothing to reload",
+				NULL);
+		return;
+	}
+	file_sig now = sig_of(r->files.policy_path);
+	if (!force && sig_same(&now, &r->policy_sig))
+		return;
+	r->policy_sig = now;
+	cg_error err = {0};
+	cg_policy *p = NULL;
+	long gen = -1;
+	if (load_policy(r->files.policy_path, &p, &err) >= 0) {
+		gen = pstore_swap(r->policies, p);
+		if (gen < 0)
+			cg_error_set(&err, ENOMEM, "out of memory installing the new policy");
+	}
+	if (gen < 0) {
+		metrics_policy_reload_failed();
+		log_msg("error", "policy reload failed, keeping the policy in force", err.msg);
+		return;
+	}
+	metrics_policy_loaded((unsigned long)gen);
+	log_line l;
+	log_begin(&l, "info", "policy reloaded");
+	log_str(&l, "file", r->files.policy_path);
+	log_int(&l, "generation", gen);
+	log_end(&l);
+}
+
+static void poll_cert(reload *r)
+{
+	file_sig cert = sig_of(r->files.cert_path), key = sig_of(r->files.key_path);
+	if (sig_same(&cert, &r->cert_sig) && sig_same(&key, &r->key_sig))
+		return;
+	r->cert_sig = cert;
+	r->key_sig = key;
+	cg_error err = {0};
+	if (load_cert(&r->files, &err) < 0) {
+		metrics_cert_reload_failed();
+		log_msg("error", "certificate reload failed, keeping the certificate in use",
+			err.msg);
+		return;
+	}
+	log_line l;
+	log_begin(&l, "info", "certificate reloaded");
+	log_str(&l, "cert", r->files.cert_path);
+	log_end(&l);
+}
+
+void reload_poll(reload *r, bool force)
+{
+	poll_policy(r, force);
+	poll_cert(r);
+}

@@ -1,0 +1,57 @@
+/* The HTTPS side of the webhook: libmicrohttpd with GnuTLS, routing,
+ * limits, and the mapping of every outcome to an HTTP status. The engine
+ * behind it (policy/review.h) knows nothing of HTTP.
+ *
+ *   POST /mutate, /validate   AdmissionReview in, AdmissionReview out (200);
+ *                             400 not a review, 413 body too large,
+ *                             415 not JSON, 405 another method
+ *   GET  /healthz             200 while the process serves
+ *   GET  /readyz              200 while a policy and certificate are loaded
+ *                             and the server is not shutting down, else 503
+ *   GET  /metrics             Prometheus text
+ *   anything else             404
+ *
+ * Routing looks at the path only: the apiserver appends ?timeout=10s.
+ */
+#ifndef CG_SERVER_SERVER_H
+#define CG_SERVER_SERVER_H
+
+#include <stddef.h>
+
+#include "common/error.h"
+#include "server/pstore.h"
+
+typedef struct server_config {
+	const char *listen;	   /* "ADDR:PORT", "[V6ADDR]:PORT"; port 0 picks one */
+	const char *priorities;	   /* GnuTLS priority string */
+	const char *client_ca_pem; /* trusted client CAs (PEM text); NULL: no mTLS */
+	const char *client_cn;	   /* required client CN; NULL: any */
+	size_t max_body;
+	unsigned int threads;
+	unsigned int max_connections;
+	unsigned int timeout; /* seconds a connection may stay idle or stalled */
+} server_config;
+
+typedef struct server server;
+
+/* Binds and starts serving with the certificate of server/tlscert.h.
+ * policies is borrowed and must outlive the server. */
+int server_start(const server_config *cfg, pstore *policies, server **out,
+		 cg_error *err) CG_MUST_CHECK;
+
+/* The port actually bound (useful with port 0). */
+unsigned int server_port(const server *s);
+
+/* Stops accepting connections; later answers close their connection and
+ * /readyz says 503, so keep-alive clients move to another replica. */
+void server_drain(server *s);
+
+/* Requests received but not yet answered and sent. */
+unsigned int server_in_flight(server *s);
+/* Open connections, idle keep-alive ones included. */
+unsigned int server_connections(server *s);
+
+/* Closes every connection and frees the server; NULL is fine. */
+void server_stop(server *s);
+
+#endif
