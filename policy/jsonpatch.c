@@ -333,13 +333,20 @@ static int check_op(const json_t *o, const char **op, const char **path, const c
 		ok = ok || strcmp(*op, known[i]) == 0;
 	if (!ok)
 		return cg_error_set(err, EINVAL, "unknown op \"%s\"", *op);
-	*path = json_string_value(json_object_get(o, "path"));
+	json_t *p = json_object_get(o, "path");
+	*path = json_string_value(p);
 	if (*path == NULL)
 		return cg_error_set(err, EINVAL, "missing \"path\" string");
+	/* A NUL would silently cut the pointer short. */
+	if (strlen(*path) != json_string_length(p))
+		return cg_error_set(err, EINVAL, "\"path\" contains a NUL character");
 	if (strcmp(*op, "move") == 0 || strcmp(*op, "copy") == 0) {
-		*from = json_string_value(json_object_get(o, "from"));
+		json_t *f = json_object_get(o, "from");
+		*from = json_string_value(f);
 		if (*from == NULL)
 			return cg_error_set(err, EINVAL, "missing \"from\" string");
+		if (strlen(*from) != json_string_length(f))
+			return cg_error_set(err, EINVAL, "\"from\" contains a NUL character");
 	}
 	*value = json_object_get(o, "value");
 	if (*value == NULL &&

@@ -334,6 +334,14 @@ static void test_malformed(void **state)
 	expect_err(doc, "[{\"op\":\"copy\",\"path\":\"/b\",\"from\":\"a\"}]",
 		   "patch op 0 (copy /b from a): from: JSON pointer \"a\" must be empty or start "
 		   "with '/'");
+	json_error_t je;
+	cleanup_json json_t *nul =
+		json_loads("[{\"op\":\"remove\",\"path\":\"/a\\u0000/b\"}]", JSON_ALLOW_NUL, &je);
+	cleanup_json json_t *d = parse(doc);
+	json_t *o = NULL;
+	cg_error e = {0};
+	assert_int_equal(jsonpatch_apply(d, nul, &o, &e), -1);
+	assert_string_equal(e.msg, "patch op 0 (remove /a): \"path\" contains a NUL character");
 	/* null is a value; "from" on an add is ignored. */
 	expect_ok(doc, "[{\"op\":\"add\",\"path\":\"/b\",\"value\":null,\"from\":7}]",
 		  "{\"a\":1,\"b\":null}");

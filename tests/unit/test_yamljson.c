@@ -138,6 +138,15 @@ static void test_empty_documents(void **state)
 	assert_int_equal(lines[0], 5);
 	assert_int_equal(lines[1], 13);
 	free(lines);
+	/* Windows line ends and a byte order mark, as an editor may save. */
+	lines = NULL;
+	cleanup_json json_t *crlf = load("\xef\xbb\xbf"
+					 "a: 1\r\nb:\r\n  - x\r\n---\r\nc: |\r\n  l1\r\n  l2\r\n",
+					 &lines);
+	cleanup_json json_t *crlf_want = parse("[{\"a\":1,\"b\":[\"x\"]},{\"c\":\"l1\\nl2\\n\"}]");
+	assert_json(crlf, crlf_want);
+	assert_int_equal(lines[1], 5);
+	free(lines);
 	const char *nothing[] = {"", "\n\n", "# just\n# comments\n", "---\n", "--- \n...\n---\n"};
 	for (size_t i = 0; i < sizeof(nothing) / sizeof(nothing[0]); i++) {
 		lines = (size_t *)0x1;
@@ -619,6 +628,9 @@ int main(void)
 		{.name = "helm template output",
 		 .test_func = test_data_file,
 		 .initial_state = "helm"},
+		{.name = "kustomize build output",
+		 .test_func = test_data_file,
+		 .initial_state = "kustomize"},
 		{.name = "kubectl List yaml",
 		 .test_func = test_data_file,
 		 .initial_state = "kubectl-list"},
