@@ -1,11 +1,326 @@
-/* PLACEHOLDER: replaced by the real implementation. */
+/* `capgate check`: the engine run offline on manifests, for CI pipelines
+ * and developers. Reads kubectl, `helm template` or `kustomize build`
+ * output (multi-document YAML or JSON, List kinds), shows what capgate
+ * would change and why, or prints the patches or the mutated objects.
+ *
+ * Exit codes: 0 nothing to change, 1 something would be changed or denied,
+ * 2 bad input or policy (the message names the file and document).
+ */
+#include <errno.h>
+#include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "cli/commands.h"
+#include "cli/yamljson.h"
+#include "common/buf.h"
+#include "common/cleanup.h"
+#include "policy/engine.h"
+#include "policy/jsonpatch.h"
+#include "policy/policy.h"
+
+#define CHECK_MAX_INPUT (64u << 20)
+
+enum output { OUT_REPORT, OUT_PATCH, OUT_YAML, OUT_JSON };
+
+struct check {
+	const cg_policy *policy;
+	enum output out;
+	const char *namespace; /* --namespace: for objects that name none */
+	const char *operation;
+	size_t objects, changed, denied;
+	json_t *patches; /* -o patch */
+	cg_buf text;     /* -o yaml / json */
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: capgate check [--policy FILE] [-o report|patch|yaml|json]\n"
+		"                     [--namespace NS] [--operation CREATE|UPDATE] FILE... | -\n\n"
+		"Evaluates Kubernetes manifests against a capability policy (the embedded\n"
+		"default when --policy is not given) and shows what capgate would do.\n"
+		"  -o report  per object and container, what would change and why (default)\n"
+		"  -o patch   the JSON patches, as a JSON array\n"
+		"  -o yaml    the objects as capgate would leave them, document order kept\n"
+		"  -o json    the same as a stream of JSON documents\n"
+		"Exit status: 0 nothing to change, 1 something would change or be denied,\n"
+		"2 bad input or policy.\n");
+}
+
+/* Reads a whole file ("-" is stdin). */
+static int read_all(const char *path, cg_buf *b, cg_error *err)
+{
+	cleanup_fclose FILE *owned = NULL;
+	FILE *f = stdin;
+	if (strcmp(path, "-") != 0) {
+		if ((owned = fopen(path, "rb")) == NULL)
+			return cg_error_set(err, errno, "%s: %s", path, strerror(errno));
+		f = owned;
+	}
+	char chunk[65536];
+	size_t n;
+	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
+		if (b->len + n > CHECK_MAX_INPUT)
+			return cg_error_set(err, EFBIG, "%s: larger than %u bytes", path,
+					    CHECK_MAX_INPUT);
+		if (buf_append(b, chunk, n) < 0)
+			return cg_error_set(err, ENOMEM, "%s: out of memory", path);
+	}
+	if (ferror(f))
+		return cg_error_set(err, EIO, "%s: read error", path);
+	return 0;
+}
+
+static const char *meta_str(json_t *obj, const char *key)
+{
+	const char *s = json_string_value(json_object_get(json_object_get(obj, "metadata"), key));
+	return s ? s : "";
+}
+
+static void report(struct check *ck, const char *where, json_t *obj, const engine_decision *d)
+{
+	const char *kind = json_string_value(json_object_get(obj, "kind"));
+	const char *name = meta_str(obj, "name");
+	if (!name[0])
+		name = meta_str(obj, "generateName");
+	const char *ns = meta_str(obj, "namespace");
+	size_t ops = json_array_size(d->patch);
+	const char *verdict = !d->allowed ? "denied" : ops ? "would be patched" : "compliant";
+	if (d->allowed && !ops && json_array_size(d->changes) > 0)
+		verdict = "would change (policy mode is not enforce: nothing patched)";
+	printf("%s: %s %s%s%s: %s", where, kind, ns, ns[0] ? "/" : "", name[0] ? name : "?",
+	       verdict);
+	if (ops)
+		printf(" (%zu operation%s)", ops, ops == 1 ? "" : "s");
+	printf("\n");
+	size_t i;
+	json_t *v;
+	json_array_foreach(d->changes, i, v)
+	{
+		const char *c = json_string_value(json_object_get(v, "container"));
+		printf("  %s%s%s%s\n", c && c[0] ? "container \"" : "pod: ", c ? c : "",
+		       c && c[0] ? "\": " : "", json_string_value(json_object_get(v, "what")));
+	}
+	if (!d->allowed)
+		printf("  denied: %s\n", d->message);
+	json_array_foreach(d->warnings, i, v) printf("  warning: %s\n", json_string_value(v));
+	(void)ck;
+}
+
+/* Judges one object; *mutated is the object as capgate leaves it. */
+static int judge(struct check *ck, const char *where, json_t *obj, json_t **mutated,
+		 cg_error *err)
+{
+	*mutated = json_incref(obj);
+	const char *kind = json_string_value(json_object_get(obj, "kind"));
+	if (!json_is_object(obj) || kind == NULL)
+		return cg_error_set(err, EINVAL, "%s: not a Kubernetes object (no kind)", where);
+	const char *ns = ck->namespace;
+	if (ns == NULL)
+		ns = meta_str(obj, "namespace")[0] ? meta_str(obj, "namespace") : "default";
+	engine_request req = {.kind = kind, .operation = ck->operation, .namespace = ns,
+			      .sub_resource = "", .object = obj, .explain = true};
+	engine_decision d;
+	if (engine_decide(ck->policy, &req, &d, err) < 0)
+		return cg_error_prefix(err, "%s: capgate cannot judge this object", where);
+	ck->objects++;
+	size_t ops = json_array_size(d.patch);
+	if (!d.allowed)
+		ck->denied++;
+	else if (ops || json_array_size(d.changes) > 0)
+		ck->changed++;
+	if (ops) {
+		json_t *after = NULL;
+		if (jsonpatch_apply(obj, d.patch, &after, err) < 0) {
+			engine_decision_clear(&d);
+			return cg_error_prefix(err, "%s: capgate's own patch does not apply", where);
+		}
+		json_decref(*mutated);
+		*mutated = after;
+	}
+	if (ck->out == OUT_REPORT)
+		report(ck, where, obj, &d);
+	if (ck->out == OUT_PATCH && ops) {
+		json_t *e = json_pack("{s:s, s:s, s:s, s:s, s:O}", "source", where, "kind", kind,
+				      "namespace", meta_str(obj, "namespace"), "name",
+				      meta_str(obj, "name"), "patch", d.patch);
+		json_array_append_new(ck->patches, e);
+	}
+	engine_decision_clear(&d);
+	return 0;
+}
+
+static int emit(struct check *ck, json_t *doc, cg_error *err)
+{
+	if (ck->out == OUT_YAML) {
+		if (ck->text.len > 0 && buf_puts(&ck->text, "---\n") < 0)
+			return cg_error_set(err, ENOMEM, "out of memory");
+		return yamljson_dump(doc, &ck->text, err);
+	}
+	if (ck->out == OUT_JSON) {
+		char *s = json_dumps(doc, JSON_INDENT(2));
+		int rc = s ? buf_puts(&ck->text, s) | buf_puts(&ck->text, "\n") : -1;
+		free(s);
+		return rc < 0 ? cg_error_set(err, ENOMEM, "out of memory") : 0;
+	}
+	return 0;
+}
+
+static int check_file(struct check *ck, const char *path, cg_error *err)
+{
+	cg_buf in = {0};
+	json_t *docs = NULL;
+	size_t *lines = NULL;
+	const char *name = strcmp(path, "-") == 0 ? "<stdin>" : path;
+	int rc = read_all(path, &in, err);
+	if (rc == 0)
+		rc = yamljson_load_all_lines(in.data ? in.data : "", in.len, name, &docs, &lines, err);
+	buf_free(&in);
+	size_t i;
+	json_t *doc;
+	json_array_foreach(docs, i, doc)
+	{
+		if (rc < 0)
+			break;
+		char where[600];
+		snprintf(where, sizeof(where), "%s: document %zu (line %zu)", name, i + 1,
+			 lines ? lines[i] : 0);
+		json_t *items = json_object_get(doc, "items");
+		const char *kind = json_string_value(json_object_get(doc, "kind"));
+		size_t kl = kind ? strlen(kind) : 0;
+		json_t *out_doc = NULL;
+		if (kl >= 4 && strcmp(kind + kl - 4, "List") == 0 && json_is_array(items)) {
+			/* kubectl's List: judge each item, keep the list around them. */
+			out_doc = json_deep_copy(doc);
+			json_t *out_items = json_object_get(out_doc, "items");
+			size_t k;
+			json_t *item;
+			json_array_foreach(items, k, item)
+			{
+				char w[700];
+				snprintf(w, sizeof(w), "%s item %zu", where, k + 1);
+				json_t *m = NULL;
+				rc = judge(ck, w, item, &m, err);
+				if (rc == 0)
+					json_array_set_new(out_items, k, m);
+				else
+					json_decref(m);
+				if (rc < 0)
+					break;
+			}
+		} else {
+			rc = judge(ck, where, doc, &out_doc, err);
+		}
+		if (rc == 0)
+			rc = emit(ck, out_doc, err);
+		json_decref(out_doc);
+	}
+	json_decref(docs);
+	free(lines);
+	return rc;
+}
+
+static int load_policy(const char *path, cg_policy **p, cg_error *err)
+{
+	if (path == NULL)
+		return policy_load_default(p, err);
+	cg_buf b = {0};
+	int rc = read_all(path, &b, err);
+	if (rc == 0)
+		rc = policy_load(b.data ? b.data : "", b.len, path, p, err);
+	buf_free(&b);
+	return rc;
+}
 
 int cmd_check(int argc, char **argv)
 {
-	(void)argc;
-	fprintf(stderr, "capgate %s: not built yet\n", argv[0]);
-	return 2;
+	static const struct option opts[] = {
+		{"policy", required_argument, NULL, 'p'},
+		{"output", required_argument, NULL, 'o'},
+		{"namespace", required_argument, NULL, 'n'},
+		{"operation", required_argument, NULL, 'O'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	const char *policy_path = NULL;
+	struct check ck = {.out = OUT_REPORT, .operation = "CREATE"};
+	int c;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "p:o:n:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'p':
+			policy_path = optarg;
+			break;
+		case 'o':
+			if (strcmp(optarg, "report") == 0)
+				ck.out = OUT_REPORT;
+			else if (strcmp(optarg, "patch") == 0)
+				ck.out = OUT_PATCH;
+			else if (strcmp(optarg, "yaml") == 0)
+				ck.out = OUT_YAML;
+			else if (strcmp(optarg, "json") == 0)
+				ck.out = OUT_JSON;
+			else {
+				fprintf(stderr, "capgate check: -o must be report, patch, yaml or json "
+						"(got \"%s\")\n",
+					optarg);
+				return 2;
+			}
+			break;
+		case 'n':
+			ck.namespace = optarg;
+			break;
+		case 'O':
+			if (strcmp(optarg, "CREATE") != 0 && strcmp(optarg, "UPDATE") != 0) {
+				fprintf(stderr, "capgate check: --operation must be CREATE or UPDATE\n");
+				return 2;
+			}
+			ck.operation = optarg;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind >= argc) {
+		fprintf(stderr, "capgate check: no input: give one or more files, or - for stdin\n");
+		usage(stderr);
+		return 2;
+	}
+	cg_error err = {0};
+	cleanup_policy cg_policy *policy = NULL;
+	if (load_policy(policy_path, &policy, &err) < 0) {
+		fprintf(stderr, "capgate check: policy: %s\n", err.msg);
+		return 2;
+	}
+	ck.policy = policy;
+	ck.patches = json_array();
+	int rc = 0;
+	for (int i = optind; i < argc && rc == 0; i++)
+		rc = check_file(&ck, argv[i], &err);
+	if (rc < 0) {
+		fprintf(stderr, "capgate check: %s\n", err.msg);
+		json_decref(ck.patches);
+		buf_free(&ck.text);
+		return 2;
+	}
+	if (ck.out == OUT_PATCH) {
+		char *s = json_dumps(ck.patches, JSON_INDENT(2));
+		if (s)
+			printf("%s\n", s);
+		free(s);
+	} else if (ck.text.len > 0) {
+		fwrite(ck.text.data, 1, ck.text.len, stdout);
+	}
+	if (ck.out == OUT_REPORT)
+		printf("%zu object%s: %zu would change, %zu denied\n", ck.objects,
+		       ck.objects == 1 ? "" : "s", ck.changed, ck.denied);
+	json_decref(ck.patches);
+	buf_free(&ck.text);
+	return (ck.changed || ck.denied) ? 1 : 0;
 }

@@ -1,12 +1,14 @@
 #include "common/buf.h"
 
 #include <errno.h>
+#include <jansson.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-static int buf_reserve(cg_buf *b, size_t extra)
+int buf_reserve(cg_buf *b, size_t extra)
 {
 	if (extra > ((size_t)-1) / 2 - b->len)
 		return -ENOMEM;
@@ -67,6 +69,20 @@ int buf_json_string(cg_buf *b, const char *s, size_t n)
 		return r;
 	b->data[b->len++] = '"';
 	for (size_t i = 0; i < n; i++) {
+		/* Copy the run of bytes that need no escape in one go. */
+		size_t run = i;
+		while (run < n && (unsigned char)s[run] >= 0x20 && s[run] != '"' && s[run] != '\\' &&
+		       s[run] != 0x7f)
+			run++;
+		if (run > i) {
+			if ((r = buf_reserve(b, run - i + 1)) < 0)
+				return r;
+			memcpy(b->data + b->len, s + i, run - i);
+			b->len += run - i;
+			i = run;
+			if (i == n)
+				break;
+		}
 		unsigned char c = (unsigned char)s[i];
 		char esc[7];
 		size_t k = 0;
@@ -106,4 +122,73 @@ void buf_free(cg_buf *b)
 	free(b->data);
 	b->data = NULL;
 	b->len = b->cap = 0;
+}
+
+/* Compact JSON for a jansson value: jansson's own dumper escapes a
+ * character at a time through a callback and costs more than the engine's
+ * whole decision for a small patch. Object members keep their order. */
+int buf_json_value(cg_buf *b, const json_t *v, unsigned depth)
+{
+	int r = 0;
+	if (depth > 128)
+		return -EINVAL;
+	switch (json_typeof(v)) {
+	case JSON_OBJECT: {
+		const char *k;
+		json_t *m;
+		bool first = true;
+		r |= buf_append(b, "{", 1);
+		json_object_foreach((json_t *)v, k, m)
+		{
+			if (!first)
+				r |= buf_append(b, ",", 1);
+			first = false;
+			r |= buf_json_string(b, k, strlen(k));
+			r |= buf_append(b, ":", 1);
+			if (r == 0)
+				r = buf_json_value(b, m, depth + 1);
+		}
+		r |= buf_append(b, "}", 1);
+		break;
+	}
+	case JSON_ARRAY:
+		r |= buf_append(b, "[", 1);
+		for (size_t i = 0; i < json_array_size(v) && r == 0; i++) {
+			if (i)
+				r |= buf_append(b, ",", 1);
+			r = r ? r : buf_json_value(b, json_array_get(v, i), depth + 1);
+		}
+		r |= buf_append(b, "]", 1);
+		break;
+	case JSON_STRING:
+		r = buf_json_string(b, json_string_value(v), json_string_length(v));
+		break;
+	case JSON_INTEGER: {
+		char num[24];
+		long long n = json_integer_value(v);
+		unsigned long long u = n < 0 ? 0ULL - (unsigned long long)n : (unsigned long long)n;
+		size_t k = sizeof(num);
+		do {
+			num[--k] = (char)('0' + u % 10);
+			u /= 10;
+		} while (u);
+		if (n < 0)
+			num[--k] = '-';
+		r = buf_append(b, num + k, sizeof(num) - k);
+		break;
+	}
+	case JSON_REAL:
+		r = buf_printf(b, "%.17g", json_real_value(v));
+		break;
+	case JSON_TRUE:
+		r = buf_append(b, "true", 4);
+		break;
+	case JSON_FALSE:
+		r = buf_append(b, "false", 5);
+		break;
+	default:
+		r = buf_append(b, "null", 4);
+		break;
+	}
+	return r ? -ENOMEM : 0;
 }

@@ -12,11 +12,16 @@ typedef struct cg_buf {
 	size_t cap;
 } cg_buf;
 
+/* Makes room for extra more bytes (and the NUL). */
+int buf_reserve(cg_buf *b, size_t extra) CG_MUST_CHECK;
 int buf_append(cg_buf *b, const void *p, size_t n) CG_MUST_CHECK;
 int buf_puts(cg_buf *b, const char *s) CG_MUST_CHECK;
 int buf_printf(cg_buf *b, const char *fmt, ...) CG_PRINTF(2, 3) CG_MUST_CHECK;
 /* Appends s as a JSON string literal, quotes included. */
 int buf_json_string(cg_buf *b, const char *s, size_t n) CG_MUST_CHECK;
+/* Appends a jansson value as compact JSON (members in their order). */
+struct json_t;
+int buf_json_value(cg_buf *b, const struct json_t *v, unsigned depth) CG_MUST_CHECK;
 void buf_reset(cg_buf *b);
 void buf_free(cg_buf *b);
 

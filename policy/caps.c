@@ -95,12 +95,18 @@ char *caps_set_format(caps_set s, char *out, size_t outsz)
 		return out;
 	out[0] = '\0';
 	for (int i = 0; i < 64; i++) {
-		if (!(s & CAPS_BIT(i)) || caps_name(i) == NULL)
+		const char *name = (s & CAPS_BIT(i)) ? caps_name(i) : NULL;
+		if (name == NULL)
 			continue;
-		int n = snprintf(out + k, outsz - k, "%s%s", k ? ", " : "", caps_name(i));
-		if (n < 0 || (size_t)n >= outsz - k)
+		size_t n = strlen(name);
+		if (k + n + 3 > outsz)
 			break;
-		k += (size_t)n;
+		if (k) {
+			memcpy(out + k, ", ", 2);
+			k += 2;
+		}
+		memcpy(out + k, name, n + 1);
+		k += n;
 	}
 	return out;
 }

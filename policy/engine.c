@@ -72,15 +72,49 @@ void engine_warn(engine_ctx *c, const char *fmt, ...)
 
 void engine_change(engine_ctx *c, const engine_ctr *ct, const char *fmt, ...)
 {
+	if (!c->explain)
+		return;
 	char msg[1024];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	json_t *o = json_pack("{s:s, s:s, s:s}", "container", ct ? ct->name : "",
-			      "path", ct ? ct->path.s : c->spec_path.s, "what", msg);
-	if (o == NULL || json_array_append_new(c->out->changes, o) < 0)
+	const char *what = fmt;
+	if (strchr(fmt, '%') != NULL) {
+		va_list ap;
+		va_start(ap, fmt);
+		vsnprintf(msg, sizeof(msg), fmt, ap);
+		va_end(ap);
+		what = msg;
+	}
+	json_t *o = json_object();
+	const char *name = ct && ct->name ? ct->name : "";
+	const patch_path *path = ct ? &ct->path : &c->spec_path;
+	if (o == NULL || json_object_set_new_nocheck(o, "container", json_string(name)) < 0 ||
+	    json_object_set_new_nocheck(o, "path", json_stringn_nocheck(path->s, path->len)) < 0 ||
+	    json_object_set_new_nocheck(o, "what", json_string(what)) < 0 ||
+	    json_array_append_new(c->out->changes, o) < 0)
 		c->oom = true;
+}
+
+/* Labels are formatted only when a message needs them: snprintf is a
+ * sizeable part of a decision's cost. */
+const char *engine_label(engine_ctr *ct)
+{
+	if (ct->label[0] == '\0') {
+		char nb[64];
+		const char *kind = strcmp(ct->list, "containers") == 0	     ? "container"
+				   : strcmp(ct->list, "initContainers") == 0 ? "initContainer"
+									     : "ephemeralContainer";
+		snprintf(ct->label, sizeof(ct->label), "%s \"%s\"", kind,
+			 engine_safe_name(ct->name ? ct->name : "?", nb, sizeof(nb)));
+	}
+	return ct->label;
+}
+
+const char *engine_where(engine_ctx *c)
+{
+	if (c->cur == NULL)
+		return c->spec_label;
+	snprintf(c->ctr_label, sizeof(c->ctr_label), "%s.%s[%zu]", c->spec_label, c->cur->list,
+		 c->cur->index);
+	return c->ctr_label;
 }
 
 /* Names in messages: printable ASCII, bounded, so a hostile name cannot
@@ -139,12 +173,12 @@ static int read_caps(engine_ctx *c, json_t *list, const char *what, caps_set *se
 	if (list == NULL || json_is_null(list))
 		return 0;
 	if (!json_is_array(list))
-		return cg_error_set(c->err, EINVAL, "%s: %s is not a list", c->ctr_label, what);
+		return cg_error_set(c->err, EINVAL, "%s: %s is not a list", engine_where(c), what);
 	json_array_foreach(list, i, v)
 	{
 		if (!json_is_string(v))
 			return cg_error_set(c->err, EINVAL, "%s: %s[%zu] is not a string",
-					    c->ctr_label, what, i);
+					    engine_where(c), what, i);
 		const char *s = json_string_value(v);
 		size_t len = json_string_length(v);
 		int n = caps_lookup(s, len);
@@ -183,8 +217,9 @@ static int judge_caps(engine_ctx *c, engine_ctr *ct)
 	const policy_spec *sp = c->spec;
 	json_t *caps = json_object_get(ct->sc, "capabilities");
 	if (caps != NULL && !json_is_null(caps) && !json_is_object(caps))
-		return cg_error_set(c->err, EINVAL, "%s: securityContext.capabilities is not an object",
-				    c->ctr_label);
+		return cg_error_set(c->err, EINVAL,
+				    "%s: securityContext.capabilities is not an object",
+				    engine_where(c));
 	char unknown_add[256] = "", unknown_drop[256] = "";
 	ct->tidy = true;
 	if (read_caps(c, json_object_get(caps, "add"), "capabilities.add", &ct->add, unknown_add,
@@ -195,8 +230,9 @@ static int judge_caps(engine_ctx *c, engine_ctr *ct)
 	ct->unknown_drop = unknown_drop[0] != '\0';
 	json_t *priv = json_object_get(ct->sc, "privileged");
 	if (priv != NULL && !json_is_null(priv) && !json_is_boolean(priv))
-		return cg_error_set(c->err, EINVAL, "%s: securityContext.privileged is not a boolean",
-				    c->ctr_label);
+		return cg_error_set(c->err, EINVAL,
+				    "%s: securityContext.privileged is not a boolean",
+				    engine_where(c));
 	/* privileged: true grants every capability whatever the lists say. */
 	ct->bad_priv = json_is_true(priv) && !sp->allow_privileged;
 
@@ -217,10 +253,11 @@ static int judge_caps(engine_ctx *c, engine_ctr *ct)
 			 ct->bad_priv ? ((disallowed || unknown_add[0]) ? ", privileged" : "privileged")
 				      : "");
 		if (sp->on_disallowed == POLICY_DENY) {
-			engine_deny(c, "%s adds %s", ct->label, list);
+			engine_deny(c, "%s adds %s", engine_label(ct), list);
 			return 0;
 		}
-		engine_warn(c, "%s: removed %s (not allowed by capgate policy)", ct->label, list);
+		engine_warn(c, "%s: removed %s (not allowed by capgate policy)", engine_label(ct),
+			    list);
 		engine_change(c, ct, "remove %s: not in allowedCapabilities", list);
 		engine_audit_note(c, "stripped", list);
 	}
@@ -305,25 +342,19 @@ static int judge_containers(engine_ctx *c)
 			engine_ctr ct = {.obj = obj, .list = container_lists[l], .index = i};
 			ct.name = json_string_value(json_object_get(obj, "name"));
 			ct.image = json_string_value(json_object_get(obj, "image"));
-			char nb[64];
-			snprintf(ct.label, sizeof(ct.label), "%s \"%s\"",
-				 l == 0 ? "initContainer" : l == 1 ? "container" : "ephemeralContainer",
-				 engine_safe_name(ct.name ? ct.name : "?", nb, sizeof(nb)));
-			snprintf(c->ctr_label, sizeof(c->ctr_label), "%s.%s[%zu]", c->spec_label,
-				 container_lists[l], i);
+			c->cur = &ct;
 			if (patch_path_index(&ct.path, &lp, i) < 0)
 				return -ENAMETOOLONG;
 			if (nonroot_is_own_container(c, &ct))
 				ct.allowed_extra = CAPS_BIT(31); /* SETFCAP, see nonroot.c */
 			else if (exempt_container(c->policy, ct.name, ct.image)) {
-				engine_change(c, &ct, "exempt by policy: left unchanged");
 				continue;
 			}
 			ct.sc = json_object_get(obj, "securityContext");
 			if (ct.sc != NULL && !json_is_null(ct.sc) && !json_is_object(ct.sc))
 				return cg_error_set(c->err, EINVAL,
 						    "%s: securityContext is not an object",
-						    c->ctr_label);
+						    engine_where(c));
 			if (json_is_null(ct.sc))
 				ct.sc = NULL;
 			if (judge_caps(c, &ct) < 0)
@@ -495,6 +526,7 @@ int engine_decide(const cg_policy *p, const engine_request *req, engine_decision
 		goto done;
 	const char *rule;
 	c.spec = select_spec(p, c.namespace, c.labels, &rule);
+	c.explain = req->explain || c.spec->mode == POLICY_WARN;
 	c.rule = rule;
 	if ((rc = judge_containers(&c)) < 0)
 		goto done;

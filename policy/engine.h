@@ -21,6 +21,7 @@ typedef struct engine_request {
 	const char *namespace;    /* request namespace, or the object's; may be "" */
 	const char *sub_resource; /* "" or e.g. "ephemeralcontainers" */
 	json_t *object;           /* borrowed */
+	bool explain;             /* fill decision.changes (reports, /validate) */
 } engine_request;
 
 typedef struct engine_decision {
@@ -30,7 +31,8 @@ typedef struct engine_decision {
 	json_t *patch;     /* RFC 6902 operations in apply order; NULL: no change */
 	json_t *warnings;  /* array of strings, each <= 120 chars, printable */
 	json_t *audit;     /* object: key (qualified name, no '/', <= 63) -> string */
-	json_t *changes;   /* array of {"container","path","what"} for reports */
+	json_t *changes;   /* array of {"container","path","what"}: filled when
+			    * the request asks to explain, or in warn mode */
 } engine_decision;
 
 /* Judges one object. Returns 0 with *out filled, or a negative value when the

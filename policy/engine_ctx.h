@@ -20,7 +20,7 @@ typedef struct engine_ctr {
 	const char *list; /* "containers", "initContainers", "ephemeralContainers" */
 	size_t index;
 	patch_path path;
-	char label[96]; /* `container "app"` for messages */
+	char label[96]; /* `container "app"`, see engine_label() */
 	/* capabilities as found */
 	caps_set add, drop;
 	bool tidy;         /* every name canonical, known, once */
@@ -61,8 +61,10 @@ typedef struct engine_ctx {
 	bool changed;
 	bool denied;
 	bool oom;
+	bool explain; /* build out->changes */
 	char deny_msg[2048];
 	nonroot_state nr;
+	engine_ctr *cur; /* the container being judged, for messages */
 } engine_ctx;
 
 void engine_warn(engine_ctx *c, const char *fmt, ...) CG_PRINTF(2, 3);
@@ -70,5 +72,7 @@ void engine_change(engine_ctx *c, const engine_ctr *ct, const char *fmt, ...) CG
 void engine_deny(engine_ctx *c, const char *fmt, ...) CG_PRINTF(2, 3);
 void engine_audit_note(engine_ctx *c, const char *key, const char *value);
 const char *engine_safe_name(const char *s, char *buf, size_t n);
+const char *engine_label(engine_ctr *ct);  /* `container "app"` */
+const char *engine_where(engine_ctx *c);   /* "Pod.spec.containers[2]" */
 
 #endif

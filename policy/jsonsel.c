@@ -24,6 +24,20 @@ static const unsigned char str_special[256] = {
 	[0x00 ... 0x1f] = 1, ['"'] = 1, ['\\'] = 1, [0x80 ... 0xff] = 1,
 };
 
+/* Eight bytes at a time: a mask whose lowest set bit (bit 7 of a byte) marks
+ * the first byte that is special inside a string (a control character,
+ * '"', '\\' or a byte >= 0x80). Bits above the lowest may be false alarms
+ * (borrows), the lowest never is. Most strings in a review are short keys,
+ * so finding the closing quote in one step is where the time goes. */
+static inline uint64_t special_mask(uint64_t w)
+{
+	const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
+	uint64_t quote = w ^ (ones * '"');
+	uint64_t bslash = w ^ (ones * '\\');
+	uint64_t t = ((w - ones * 0x20) | (quote - ones) | (bslash - ones)) & ~w;
+	return (t | w) & highs;
+}
+
 static int fail(parser *p, const char *what)
 {
 	unsigned line = 1, col = 1;
@@ -38,9 +52,10 @@ static int fail(parser *p, const char *what)
 	return cg_error_set(p->err, EINVAL, "line %u column %u: %s", line, col, what);
 }
 
-static void ws(parser *p)
+static inline void ws(parser *p)
 {
-	while (p->s < p->end && (*p->s == ' ' || *p->s == '\n' || *p->s == '\r' || *p->s == '\t'))
+	while (p->s < p->end && *p->s <= ' ' &&
+	       (*p->s == ' ' || *p->s == '\n' || *p->s == '\r' || *p->s == '\t'))
 		p->s++;
 }
 
@@ -100,8 +115,19 @@ static int string(parser *p, const char **dst, size_t *dlen)
 	const unsigned char *begin = p->s;
 	bool escaped = false;
 	for (;;) {
+		while (p->end - p->s >= 8) {
+			uint64_t w;
+			memcpy(&w, p->s, 8); /* little-endian: byte 0 is the lowest */
+			uint64_t m = special_mask(w);
+			if (m) {
+				p->s += __builtin_ctzll(m) >> 3;
+				goto special;
+			}
+			p->s += 8;
+		}
 		while (p->s < p->end && !str_special[*p->s])
 			p->s++;
+	special:
 		if (p->s >= p->end)
 			return fail(p, "unterminated string");
 		unsigned c = *p->s;
@@ -277,13 +303,101 @@ static int literal(parser *p, const char *word, json_t *(*make)(void), json_t **
 
 static const jsonsel *field_sel(const jsonsel *sel, const char *key, size_t len)
 {
-	for (size_t i = 0; i < sel->n_fields; i++)
-		if (strncmp(sel->fields[i].key, key, len) == 0 && sel->fields[i].key[len] == '\0')
+	for (size_t i = 0; i < sel->n_fields; i++) {
+		const char *k = sel->fields[i].key;
+		if (k[0] == key[0] && memcmp(k, key, len) == 0 && k[len] == '\0')
 			return sel->fields[i].sel;
+	}
 	return NULL;
 }
 
 static int value(parser *p, const jsonsel *sel, json_t **out);
+
+/* `"key" :` inside an object being skipped. */
+static int skip_key(parser *p)
+{
+	ws(p);
+	if (p->s >= p->end || *p->s != '"')
+		return fail(p, "expected a string key");
+	p->s++;
+	if (string(p, NULL, NULL) < 0)
+		return -1;
+	ws(p);
+	if (p->s >= p->end || *p->s != ':')
+		return fail(p, "expected ':' after a key");
+	p->s++;
+	return 0;
+}
+
+/* Validates and skips one value without building anything. Iterative:
+ * skipped subtrees (managedFields above all) are most of a review, and a
+ * call per token costs more than the bytes themselves. */
+static int skip(parser *p)
+{
+	bool is_obj[JSONSEL_MAX_DEPTH];
+	unsigned depth = 0;
+	for (;;) {
+		/* a value is expected */
+		ws(p);
+		if (p->s >= p->end)
+			return fail(p, "unexpected end of input");
+		unsigned char c = *p->s;
+		if (c == '{' || c == '[') {
+			if (p->depth + depth + 1 > p->max_depth || depth + 1 >= JSONSEL_MAX_DEPTH)
+				return fail(p, "nesting too deep");
+			p->s++;
+			ws(p);
+			if (p->s < p->end && *p->s == (c == '{' ? '}' : ']')) {
+				p->s++;
+			} else {
+				is_obj[depth++] = c == '{';
+				if (c == '{' && skip_key(p) < 0)
+					return -1;
+				continue;
+			}
+		} else if (c == '"') {
+			p->s++;
+			if (string(p, NULL, NULL) < 0)
+				return -1;
+		} else if (c == 't') {
+			if (literal(p, "true", json_true, NULL) < 0)
+				return -1;
+		} else if (c == 'f') {
+			if (literal(p, "false", json_false, NULL) < 0)
+				return -1;
+		} else if (c == 'n') {
+			if (literal(p, "null", json_null, NULL) < 0)
+				return -1;
+		} else if (c == '-' || (c >= '0' && c <= '9')) {
+			if (number(p, NULL) < 0)
+				return -1;
+		} else {
+			return fail(p, "unexpected character");
+		}
+		/* after a value: close containers until one continues */
+		for (;;) {
+			if (depth == 0)
+				return 0;
+			ws(p);
+			if (p->s >= p->end)
+				return fail(p, "unexpected end of input");
+			bool obj = is_obj[depth - 1];
+			if (*p->s == ',') {
+				p->s++;
+				if (obj && skip_key(p) < 0)
+					return -1;
+				break;
+			}
+			if (*p->s == (obj ? '}' : ']')) {
+				p->s++;
+				depth--;
+				continue;
+			}
+			return fail(p, obj ? "expected ',' or '}' in an object"
+					   : "expected ',' or ']' in an array");
+		}
+	}
+}
 
 static int object(parser *p, const jsonsel *sel, json_t **out)
 {
@@ -394,6 +508,8 @@ static int array(parser *p, const jsonsel *sel, json_t **out)
 /* sel NULL / out NULL: validate and skip. */
 static int value(parser *p, const jsonsel *sel, json_t **out)
 {
+	if (out == NULL)
+		return skip(p);
 	ws(p);
 	if (p->s >= p->end)
 		return fail(p, "unexpected end of input");
@@ -435,7 +551,7 @@ int jsonsel_parse(const char *buf, size_t len, const jsonsel *root, unsigned max
 	parser p = {.s = (const unsigned char *)buf,
 		    .end = (const unsigned char *)buf + len,
 		    .start = (const unsigned char *)buf,
-		    .max_depth = max_depth,
+		    .max_depth = max_depth < JSONSEL_MAX_DEPTH ? max_depth : JSONSEL_MAX_DEPTH,
 		    .info = info,
 		    .err = err};
 	json_t *v = NULL;

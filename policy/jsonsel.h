@@ -44,11 +44,13 @@ typedef struct jsonsel_field {
 
 extern const jsonsel jsonsel_all;
 
+#define JSONSEL_MAX_DEPTH 256 /* max_depth is capped at this */
+
 typedef struct jsonsel_info {
 	bool nul_in_string; /* a built string holds U+0000 */
 } jsonsel_info;
 
-/* Parses buf. On success *out is a new value built per schema (root may be
+/* Parses buf (at most min(max_depth, JSONSEL_MAX_DEPTH) levels deep). On success *out is a new value built per schema (root may be
  * &jsonsel_all for a full parse). On failure err says where:
  * "line 3 column 14: invalid escape". */
 int jsonsel_parse(const char *buf, size_t len, const jsonsel *root, unsigned max_depth,

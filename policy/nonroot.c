@@ -44,8 +44,9 @@ static int sc_int(engine_ctx *c, engine_ctr *ct, const char *key, bool pod_only,
 		if (v == NULL || json_is_null(v))
 			continue;
 		if (!json_is_integer(v))
-			return cg_error_set(c->err, EINVAL, "%s: securityContext.%s is not an integer",
-					    c->ctr_label, key);
+			return cg_error_set(c->err, EINVAL,
+					    "%s: securityContext.%s is not an integer",
+					    engine_where(c), key);
 		*out = json_integer_value(v);
 		return 1;
 	}
@@ -106,15 +107,16 @@ static int sysctl_port(engine_ctx *c, engine_ctr *ct)
 	long long port = -1;
 	json_t *ports = json_object_get(ct->obj, "ports");
 	if (ports != NULL && !json_is_null(ports) && !json_is_array(ports))
-		return cg_error_set(c->err, EINVAL, "%s: ports is not a list", c->ctr_label);
+		return cg_error_set(c->err, EINVAL, "%s: ports is not a list", engine_where(c));
 	size_t i;
 	json_t *p;
 	json_array_foreach(ports, i, p)
 	{
 		json_t *v = json_object_get(p, "containerPort");
 		if (v != NULL && !json_is_integer(v))
-			return cg_error_set(c->err, EINVAL, "%s: ports[%zu].containerPort is not an integer",
-					    c->ctr_label, i);
+			return cg_error_set(c->err, EINVAL,
+					    "%s: ports[%zu].containerPort is not an integer",
+					    engine_where(c), i);
 		long long n = json_integer_value(v);
 		if (n > 0 && n < 1024 && (port < 0 || n < port))
 			port = n;
@@ -129,8 +131,9 @@ static int sysctl_port(engine_ctx *c, engine_ctr *ct)
 		long long v = strtoll(have, &end, 10);
 		if (*have && *end == '\0' && v <= port)
 			return 1; /* the pod already opens the port */
-		engine_warn(c, "%s: pod sets %s=%.16s, port %lld stays closed; left as the pod set it",
-			    ct->label, SYSCTL_PORT, have, port);
+		engine_warn(c,
+			    "%s: pod sets %s=%.16s, port %lld stays closed; left as the pod set it",
+			    engine_label(ct), SYSCTL_PORT, have, port);
 		return 0;
 	}
 	if (c->nr.port_start < 0 || port < c->nr.port_start)
@@ -162,7 +165,7 @@ static int sysctl_ping(engine_ctx *c, engine_ctr *ct)
 		if (sscanf(have, "%lld %lld", &lo, &hi) == 2 && lo <= gid && gid <= hi)
 			return 1;
 		engine_warn(c, "%s: pod sets %s=\"%.24s\" without gid %lld; left as the pod set it",
-			    ct->label, SYSCTL_PING, have, gid);
+			    engine_label(ct), SYSCTL_PING, have, gid);
 		return 0;
 	}
 	if (c->nr.ping_gid >= 0 && c->nr.ping_gid != gid)
@@ -216,14 +219,14 @@ static int wrap_command(engine_ctx *c, engine_ctr *ct, caps_set caps)
 			memmove(p, p + 1, strlen(p));
 	json_t *cmd = json_object_get(ct->obj, "command");
 	if (cmd != NULL && !json_is_null(cmd) && !json_is_array(cmd))
-		return cg_error_set(c->err, EINVAL, "%s: command is not a list", c->ctr_label);
+		return cg_error_set(c->err, EINVAL, "%s: command is not a list", engine_where(c));
 	size_t i;
 	json_t *v;
 	json_array_foreach(cmd, i, v)
 	{
 		if (!json_is_string(v))
 			return cg_error_set(c->err, EINVAL, "%s: command[%zu] is not a string",
-					    c->ctr_label, i);
+					    engine_where(c), i);
 	}
 
 	json_t *orig = NULL;
@@ -279,7 +282,7 @@ static int wrap_command(engine_ctx *c, engine_ctr *ct, caps_set caps)
 	engine_change(c, ct, "command wrapped by capgate-ambient %s (non-root: capability made ambient)",
 		      arg);
 	engine_warn(c, "%s runs as non-root: %s made ambient by the capgate-ambient wrapper",
-		    ct->label, arg + 7);
+		    engine_label(ct), arg + 7);
 	char nb[64];
 	note_applied(c, "ambient", engine_safe_name(ct->name ? ct->name : "?", nb, sizeof(nb)),
 		     arg + 7);
@@ -348,12 +351,13 @@ int nonroot_judge(engine_ctx *c, engine_ctr *ct)
 	if (via_sysctl && (new_sysctl || (via_sysctl & ct->add))) {
 		caps_set_format(via_sysctl, names, sizeof(names));
 		engine_change(c, ct, "non-root: %s replaced by a pod sysctl and dropped", names);
-		engine_warn(c, "%s runs as non-root: %s replaced by a pod-wide safe sysctl", ct->label,
-			    names);
+		engine_warn(c, "%s runs as non-root: %s replaced by a pod-wide safe sysctl",
+			    engine_label(ct), names);
 		if (via_sysctl & CAPS_BIT(CAP_NET_RAW))
-			engine_warn(c, "%s: ping_group_range allows ICMP echo only; raw sockets still "
-				       "need NET_RAW (nonRoot.netRaw: raw)",
-				    ct->label);
+			engine_warn(c,
+				    "%s: ping_group_range allows ICMP echo only; raw sockets still "
+				    "need NET_RAW (nonRoot.netRaw: raw)",
+				    engine_label(ct));
 		char nb[64];
 		note_applied(c, "sysctl", engine_safe_name(ct->name ? ct->name : "?", nb, sizeof(nb)),
 			     names);
@@ -362,13 +366,14 @@ int nonroot_judge(engine_ctx *c, engine_ctr *ct)
 	if (rest) {
 		caps_set_format(rest, names, sizeof(names));
 		if (st == POLICY_NONROOT_AMBIENT) {
-			engine_deny(c, "%s runs as non-root and needs %s, but has no command and no "
-				       "policy entrypoint for its image: set command",
-				    ct->label, names);
+			engine_deny(c,
+				    "%s runs as non-root and needs %s, but has no command and no "
+				    "policy entrypoint for its image: set command",
+				    engine_label(ct), names);
 			return 0;
 		}
-		engine_warn(c, "%s runs as non-root: %s will have no effect (%s)", ct->label, names,
-			    host_net ? "hostNetwork" : "no sysctl fits, no command to wrap");
+		engine_warn(c, "%s runs as non-root: %s will have no effect (%s)", engine_label(ct),
+			    names, host_net ? "hostNetwork" : "no sysctl fits, no command to wrap");
 		engine_change(c, ct, "non-root: %s will have no effect", names);
 	}
 	return 0;
@@ -396,6 +401,17 @@ static json_t *init_container(const policy_nonroot *nr)
 			 "cpu", "10m", "memory", "8Mi", "limits", "cpu", "100m", "memory", "16Mi");
 }
 
+static json_t *sysctl_entry(const char *name, const char *value)
+{
+	json_t *o = json_object();
+	if (o != NULL && (json_object_set_new_nocheck(o, "name", json_string_nocheck(name)) < 0 ||
+			  json_object_set_new_nocheck(o, "value", json_string_nocheck(value)) < 0)) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
 int nonroot_finish(engine_ctx *c)
 {
 	const policy_nonroot *nr = &c->policy->nonroot;
@@ -406,11 +422,11 @@ int nonroot_finish(engine_ctx *c)
 		return -ENOMEM;
 	if (c->nr.port_start >= 0) {
 		snprintf(val, sizeof(val), "%d", c->nr.port_start);
-		json_array_append_new(sysctls, json_pack("{s:s, s:s}", "name", SYSCTL_PORT, "value", val));
+		json_array_append_new(sysctls, sysctl_entry(SYSCTL_PORT, val));
 	}
 	if (c->nr.ping_gid >= 0) {
 		snprintf(val, sizeof(val), "%lld %lld", c->nr.ping_gid, c->nr.ping_gid);
-		json_array_append_new(sysctls, json_pack("{s:s, s:s}", "name", SYSCTL_PING, "value", val));
+		json_array_append_new(sysctls, sysctl_entry(SYSCTL_PING, val));
 	}
 	if (json_array_size(sysctls) > 0) {
 		c->changed = true;

@@ -44,22 +44,25 @@ SEL_OBJ(sel_request, {"uid", ALL}, {"kind", ALL}, {"subResource", ALL}, {"namesp
 	{"name", ALL}, {"operation", ALL}, {"dryRun", ALL}, {"object", &sel_object});
 SEL_OBJ(sel_review, {"apiVersion", ALL}, {"kind", ALL}, {"request", &sel_request});
 
+const jsonsel *review_schema(void)
+{
+	return &sel_review;
+}
+
+/* Summary fields go into log lines: bounded, no quotes or control bytes. */
 static void copy(char *dst, size_t n, const char *src)
 {
-	snprintf(dst, n, "%s", src ? src : "");
-	for (char *p = dst; *p; p++)
-		if ((unsigned char)*p < 0x20 || *p == '"' || *p == '\\')
-			*p = '?';
+	size_t k = 0;
+	for (; src && src[k] && k + 1 < n; k++) {
+		unsigned char c = (unsigned char)src[k];
+		dst[k] = (c < 0x20 || c == '"' || c == '\\') ? '?' : (char)c;
+	}
+	dst[k] = '\0';
 }
 
 static const char *str_member(json_t *o, const char *key)
 {
 	return json_string_value(json_object_get(o, key));
-}
-
-static int dump_to_buf(const char *s, size_t n, void *data)
-{
-	return buf_append(data, s, n);
 }
 
 /* The response body. The uid and apiVersion are echoed as received: a
@@ -82,28 +85,39 @@ static int write_response(cg_buf *out, const char *api_version, json_t *uid, boo
 	}
 	if (patch && d && d->patch && json_array_size(d->patch) > 0) {
 		cg_buf tmp = {0};
-		if (json_dump_callback(d->patch, dump_to_buf, &tmp, JSON_COMPACT) < 0) {
+		if (buf_json_value(&tmp, d->patch, 0) < 0) {
 			buf_free(&tmp);
 			return -ENOMEM;
 		}
 		static const char b64[] =
 			"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-		const char *js = tmp.data;
+		const unsigned char *js = (const unsigned char *)tmp.data;
 		size_t n = tmp.len;
 		rc |= buf_puts(out, ",\"patchType\":\"JSONPatch\",\"patch\":\"");
-		char q[4];
-		for (size_t i = 0; i < n; i += 3) {
-			unsigned v = (unsigned char)js[i] << 16;
-			if (i + 1 < n)
-				v |= (unsigned char)js[i + 1] << 8;
-			if (i + 2 < n)
-				v |= (unsigned char)js[i + 2];
+		/* Base64 straight into reserved space. */
+		size_t enc = (n + 2) / 3 * 4;
+		if (buf_reserve(out, enc + 1) < 0) {
+			buf_free(&tmp);
+			return -ENOMEM;
+		}
+		char *q = out->data + out->len;
+		size_t i = 0;
+		for (; i + 3 <= n; i += 3, q += 4) {
+			unsigned v = (unsigned)js[i] << 16 | (unsigned)js[i + 1] << 8 | js[i + 2];
+			q[0] = b64[v >> 18];
+			q[1] = b64[(v >> 12) & 63];
+			q[2] = b64[(v >> 6) & 63];
+			q[3] = b64[v & 63];
+		}
+		if (i < n) {
+			unsigned v = (unsigned)js[i] << 16 | (i + 1 < n ? (unsigned)js[i + 1] << 8 : 0);
 			q[0] = b64[v >> 18];
 			q[1] = b64[(v >> 12) & 63];
 			q[2] = i + 1 < n ? b64[(v >> 6) & 63] : '=';
-			q[3] = i + 2 < n ? b64[v & 63] : '=';
-			rc |= buf_append(out, q, 4);
+			q[3] = '=';
 		}
+		out->len += enc;
+		out->data[out->len] = '\0';
 		rc |= buf_puts(out, "\"");
 		buf_free(&tmp);
 	}
@@ -212,7 +226,8 @@ static int judge(const cg_policy *p, enum review_endpoint ep, json_t *review, bo
 	else {
 		engine_request er = {.kind = okind, .operation = op,
 				     .namespace = str_member(req, "namespace"),
-				     .sub_resource = str_member(req, "subResource"), .object = obj};
+				     .sub_resource = str_member(req, "subResource"), .object = obj,
+				     .explain = ep == REVIEW_VALIDATE};
 		if (er.namespace == NULL)
 			er.namespace = "";
 		if (er.sub_resource == NULL)

@@ -43,4 +43,8 @@ int review_handle(const cg_policy *p, enum review_endpoint ep, const char *body,
 
 #define REVIEW_MAX_DEPTH 64
 
+/* The stages of review_handle(), for the benchmark and the fuzzer. */
+struct jsonsel;
+const struct jsonsel *review_schema(void);
+
 #endif
