@@ -593,6 +593,25 @@ out:
 	return v;
 }
 
+/* Appends a non-null document and its line; *cap tracks *lines. */
+static int add_doc(json_t *docs, size_t **lines, size_t *cap, json_t *v, size_t line)
+{
+	if (json_is_null(v))
+		return 0;
+	size_t i = json_array_size(docs);
+	if (lines != NULL && i == *cap) {
+		size_t ncap = *cap ? *cap * 2 : 16;
+		size_t *l = realloc(*lines, ncap * sizeof(*l));
+		if (l == NULL)
+			return -ENOMEM;
+		*lines = l;
+		*cap = ncap;
+	}
+	if (lines != NULL)
+		(*lines)[i] = line;
+	return json_array_append(docs, v) < 0 ? -ENOMEM : 0;
+}
+
 static int load_stream(ctx *c, json_t *docs, size_t **lines)
 {
 	size_t cap = 0;
@@ -619,20 +638,68 @@ static int load_stream(ctx *c, json_t *docs, size_t **lines)
 			return -1;
 		yaml_event_delete(&ev);
 		c->in_doc = false;
-		if (json_is_null(root))
-			continue;
-		size_t i = json_array_size(docs);
-		if (lines != NULL && i == cap) {
-			cap = cap ? cap * 2 : 16;
-			size_t *l = realloc(*lines, cap * sizeof(*l));
-			if (l == NULL)
-				return fail_at(c, first.start_mark, "out of memory");
-			*lines = l;
-		}
-		if (lines != NULL)
-			(*lines)[i] = first.start_mark.line + 1;
-		if (json_array_append(docs, root) < 0)
+		if (add_doc(docs, lines, &cap, root, first.start_mark.line + 1) < 0)
 			return fail_at(c, first.start_mark, "out of memory");
+	}
+}
+
+static int json_height(const json_t *v)
+{
+	int h = 0;
+	const char *k;
+	json_t *x;
+	if (json_is_object(v))
+		json_object_foreach((json_t *)v, k, x)
+		{
+			int d = json_height(x);
+			h = d > h ? d : h;
+		}
+	for (size_t i = 0; json_is_array(v) && i < json_array_size(v); i++) {
+		int d = json_height(json_array_get(v, i));
+		h = d > h ? d : h;
+	}
+	return json_is_object(v) || json_is_array(v) ? h + 1 : 0;
+}
+
+/* libyaml reads YAML 1.1, whose "\u" escapes cannot be UTF-16 surrogates,
+ * so it refuses JSON that escapes a character outside the BMP as a pair
+ * ("\ud83d\ude00", as Python's json.dumps writes by default). Input that
+ * is a stream of JSON values is then read by jansson, with the same rules:
+ * no duplicate keys, null documents skipped, the same depth limit. */
+static int load_json_stream(const char *buf, size_t len, const char *name, json_t *docs,
+			    size_t **lines, cg_error *err)
+{
+	size_t off = 0, line = 1, cap = 0, doc = 0;
+	for (;;) {
+		for (; off < len && strchr(" \t\r\n", buf[off]) != NULL && buf[off]; off++)
+			line += buf[off] == '\n';
+		if (off >= len)
+			return 0;
+		doc++;
+		json_error_t je;
+		cleanup_json json_t *v = json_loadb(buf + off, len - off,
+						    JSON_DECODE_ANY | JSON_DISABLE_EOF_CHECK |
+							    JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL,
+						    &je);
+		if (v == NULL) {
+			/* jansson counts from off; on off's own line, add its column. */
+			size_t col = 0;
+			while (je.line <= 1 && col < off && buf[off - col - 1] != '\n')
+				col++;
+			return cg_error_set(err, EINVAL, "%s:%zu:%zu: %s (document %zu)", name,
+					    line + (size_t)(je.line > 1 ? je.line - 1 : 0),
+					    col + (size_t)(je.column > 0 ? je.column : 1), je.text,
+					    doc);
+		}
+		if (json_height(v) > YAMLJSON_MAX_DEPTH)
+			return cg_error_set(
+				err, EINVAL,
+				"%s:%zu:1: nesting deeper than %d levels (document %zu)", name,
+				line, YAMLJSON_MAX_DEPTH, doc);
+		if (add_doc(docs, lines, &cap, v, line) < 0)
+			return cg_error_set(err, ENOMEM, "%s: out of memory", name);
+		for (size_t i = 0; i < (size_t)je.position && off < len; i++, off++)
+			line += buf[off] == '\n';
 	}
 }
 
@@ -648,6 +715,15 @@ int yamljson_load_all_lines(const char *buf, size_t len, const char *name, json_
 	yaml_parser_set_input_string(&c.parser, (const unsigned char *)buf, len);
 	cleanup_json json_t *arr = json_array();
 	int r = arr ? load_stream(&c, arr, lines) : cg_error_set(err, ENOMEM, "out of memory");
+	size_t lead = 0;
+	while (lead < len && buf[lead] != '\0' && strchr(" \t\r\n", buf[lead]) != NULL)
+		lead++;
+	if (r < 0 && c.parser.error == YAML_SCANNER_ERROR && c.parser.problem != NULL &&
+	    strcmp(c.parser.problem, "found invalid Unicode character escape code") == 0 &&
+	    lead < len && (buf[lead] == '{' || buf[lead] == '[')) {
+		json_array_clear(arr);
+		r = load_json_stream(buf, len, c.name, arr, lines, err);
+	}
 	anchors_clear(&c);
 	free(c.anchors);
 	yaml_parser_delete(&c.parser);

@@ -20,6 +20,8 @@
  * merged ones, and earlier merged maps win over later ones.
  * Scalar mapping keys become strings as sigs.k8s.io/yaml writes them
  * (`yes: 1` has the key "true"); null and collection keys are errors.
+ * JSON input that escapes characters outside the BMP as surrogate pairs,
+ * which libyaml (YAML 1.1) refuses, is read by jansson with the same rules.
  */
 #ifndef CG_YAMLJSON_H
 #define CG_YAMLJSON_H

@@ -118,6 +118,29 @@ static void test_kubectl_json(void **state)
 		fail_msg("%s", err.msg);
 	assert_int_equal(json_array_size(docs), 1);
 	assert_json(json_array_get(docs, 0), want);
+	/* JSON with a surrogate pair escape (Python's json.dumps), which
+	 * YAML 1.1 cannot read, still loads, several values in one stream */
+	size_t *lines = NULL;
+	cleanup_json json_t *sp =
+		load(" {\"a\": \"\\ud83d\\ude00 \\u00e9\"}\n\n[1,\n 2.5, \"x\"]\nnull\n{\"b\": {}}",
+		     &lines);
+	cleanup_json json_t *sp_want =
+		parse("[{\"a\":\"\xf0\x9f\x98\x80 \xc3\xa9\"},[1,2.5,\"x\"],{\"b\":{}}]");
+	assert_json(sp, sp_want);
+	assert_int_equal(lines[0], 1);
+	assert_int_equal(lines[1], 3);
+	assert_int_equal(lines[2], 6);
+	free(lines);
+	expect_load_err("{\"a\": \"\\ud83d\\ude00\"}\n{\"b\": 1,\n \"b\": 2}",
+			"t.yaml:3:4: duplicate object key near '\"b\"' (document 2)");
+	expect_load_err("[\"\\ud83d\\ude00\"] [\"\\ud83d\"]",
+			"t.yaml:1:26: invalid Unicode '\\uD83D' near '\"\\ud83d\"' (document 2)");
+	char deep[512] = "[\"\\ud83d\\ude00\",";
+	for (int i = 0; i < 64; i++)
+		strcat(deep, "[");
+	for (int i = 0; i < 65; i++)
+		strcat(deep, "]");
+	expect_load_err(deep, "t.yaml:1:1: nesting deeper than 64 levels (document 1)");
 	/* and compact JSON, several objects in one stream */
 	cleanup_json json_t *d2 =
 		load("{\"a\":[1,2.5,\"x\"],\"b\":{\"c\":null}}\n---\n[true,false]\n", NULL);
