@@ -21,7 +21,9 @@
  * err names the 0-based operation index, its op and path, e.g.
  *     patch op 3 (add /spec/containers/0/x): parent does not exist
  * A malformed operation (not an object, unknown op, missing member) fails
- * the same way. */
+ * the same way. Parse patch text with JSON_REJECT_DUPLICATES: RFC 6902
+ * A.13 makes an operation with a member given twice invalid, and only the
+ * parser can still see that. */
 int jsonpatch_apply(json_t *doc, const json_t *patch, json_t **out, cg_error *err) CG_MUST_CHECK;
 
 /* The value at pointer inside doc: a borrowed reference, or NULL when the
