@@ -88,7 +88,7 @@ static int parse_days(const char *s, int *out)
 	return 0;
 }
 
-static int certs_create_cmd(int argc, char **argv)
+static int run_create(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{"service", required_argument, NULL, 's'},
@@ -266,7 +266,7 @@ static bool report(const char *path, const char *key_path, const certs_info *i, 
 	return n == 0;
 }
 
-static int certs_inspect_cmd(int argc, char **argv)
+static int run_inspect(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{"key", required_argument, NULL, 'k'},
@@ -329,7 +329,7 @@ static int certs_inspect_cmd(int argc, char **argv)
 	return rc;
 }
 
-static int certs_cabundle_cmd(int argc, char **argv)
+static int run_cabundle(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{"help", no_argument, NULL, 'h'},
@@ -371,11 +371,11 @@ int cmd_certs(int argc, char **argv)
 		return 0;
 	}
 	if (strcmp(sub, "create") == 0)
-		return certs_create_cmd(argc - 1, argv + 1);
+		return run_create(argc - 1, argv + 1);
 	if (strcmp(sub, "inspect") == 0)
-		return certs_inspect_cmd(argc - 1, argv + 1);
+		return run_inspect(argc - 1, argv + 1);
 	if (strcmp(sub, "cabundle") == 0)
-		return certs_cabundle_cmd(argc - 1, argv + 1);
+		return run_cabundle(argc - 1, argv + 1);
 	fprintf(stderr, "capgate certs: unknown subcommand \"%s\"\n", sub);
 	usage(stderr);
 	return 2;
