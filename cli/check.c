@@ -88,6 +88,11 @@ static void report(struct check *ck, const char *where, json_t *obj, const engin
 	const char *ns = meta_str(obj, "namespace");
 	size_t ops = json_array_size(d->patch);
 	const char *verdict = !d->allowed ? "denied" : ops ? "would be patched" : "compliant";
+	char left[128];
+	if (d->skipped) {
+		snprintf(left, sizeof(left), "left alone (%s)", d->skipped);
+		verdict = left;
+	}
 	if (d->allowed && !ops && json_array_size(d->changes) > 0)
 		verdict = "would change (policy mode is not enforce: nothing patched)";
 	printf("%s: %s %s%s%s: %s", where, kind, ns, ns[0] ? "/" : "", name[0] ? name : "?",

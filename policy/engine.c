@@ -245,21 +245,28 @@ static int judge_caps(engine_ctx *c, engine_ctr *ct)
 	ct->keep = want & allowed;
 	char names[512];
 
-	if (disallowed || unknown_add[0] || ct->bad_priv) {
+	if (disallowed || unknown_add[0]) {
 		char list[768];
-		snprintf(list, sizeof(list), "%s%s%s%s",
-			 caps_set_format(disallowed, names, sizeof(names)),
-			 (disallowed && unknown_add[0]) ? ", " : "", unknown_add,
-			 ct->bad_priv ? ((disallowed || unknown_add[0]) ? ", privileged" : "privileged")
-				      : "");
+		snprintf(list, sizeof(list), "%s%s%s", caps_set_format(disallowed, names, sizeof(names)),
+			 (disallowed && unknown_add[0]) ? ", " : "", unknown_add);
 		if (sp->on_disallowed == POLICY_DENY) {
-			engine_deny(c, "%s adds %s", engine_label(ct), list);
-			return 0;
+			engine_deny(c, "%s adds %s (not in allowedCapabilities)", engine_label(ct), list);
+		} else {
+			engine_warn(c, "%s: removed %s (not allowed by capgate policy)",
+				    engine_label(ct), list);
+			engine_change(c, ct, "remove %s: not in allowedCapabilities", list);
+			engine_audit_note(c, "stripped", list);
 		}
-		engine_warn(c, "%s: removed %s (not allowed by capgate policy)", engine_label(ct),
-			    list);
-		engine_change(c, ct, "remove %s: not in allowedCapabilities", list);
-		engine_audit_note(c, "stripped", list);
+	}
+	if (ct->bad_priv) {
+		if (sp->on_disallowed == POLICY_DENY) {
+			engine_deny(c, "%s is privileged (allowPrivileged is false)", engine_label(ct));
+		} else {
+			engine_warn(c, "%s: privileged set to false (allowPrivileged is false)",
+				    engine_label(ct));
+			engine_change(c, ct, "set privileged: false: it grants every capability");
+			engine_audit_note(c, "stripped", "privileged");
+		}
 	}
 	return 0;
 }
@@ -282,6 +289,13 @@ static int emit_caps(engine_ctx *c, engine_ctr *ct)
 			engine_change(c, ct, "remove names that are not capabilities from drop");
 		if (!ct->tidy)
 			engine_change(c, ct, "rewrite capability names in canonical form");
+		if (ct->add & ct->drop_specific)
+			engine_change(c, ct, "remove %s from add: also dropped by name, and a named drop wins",
+				      caps_set_format(ct->add & ct->drop_specific, names, sizeof(names)));
+		if (sp->required_drop & CAPS_KNOWN_MASK & ~ct->drop)
+			engine_change(c, ct, "drop %s (requiredDropCapabilities)",
+				      caps_set_format(sp->required_drop & CAPS_KNOWN_MASK & ~ct->drop, names,
+						      sizeof(names)));
 		if (ct->keep & ~ct->add)
 			engine_change(c, ct, "add %s (defaultAddCapabilities)",
 				      caps_set_format(ct->keep & ~ct->add, names, sizeof(names)));
@@ -493,8 +507,10 @@ int engine_decide(const cg_policy *p, const engine_request *req, engine_decision
 		rc = cg_error_set(err, ENOMEM, "out of memory");
 		goto done;
 	}
-	if (strcmp(req->operation, "CREATE") != 0 && strcmp(req->operation, "UPDATE") != 0)
-		goto done; /* DELETE and CONNECT carry nothing to judge */
+	if (strcmp(req->operation, "CREATE") != 0 && strcmp(req->operation, "UPDATE") != 0) {
+		out->skipped = "operation carries nothing to judge";
+		goto done; /* DELETE and CONNECT */
+	}
 	if (!json_is_object(req->object)) {
 		rc = cg_error_set(err, EINVAL, "the object is not a JSON object");
 		goto done;
@@ -505,25 +521,38 @@ int engine_decide(const cg_policy *p, const engine_request *req, engine_decision
 	 * finalizer removal on pods created before capgate. Only the
 	 * ephemeralcontainers subresource adds containers to a live pod. */
 	if (is_pod && strcmp(req->operation, "UPDATE") == 0 &&
-	    strcmp(req->sub_resource, "ephemeralcontainers") != 0)
+	    strcmp(req->sub_resource, "ephemeralcontainers") != 0) {
+		out->skipped = "a Pod's containers cannot change on UPDATE";
 		goto done;
+	}
 	json_t *meta = json_object_get(req->object, "metadata");
 	const char *ns = req->namespace;
 	if (ns == NULL || ns[0] == '\0')
 		ns = json_string_value(json_object_get(meta, "namespace"));
 	c.namespace = ns ? ns : "";
-	if (str_in(&p->exemptions.namespaces, c.namespace))
+	if (str_in(&p->exemptions.namespaces, c.namespace)) {
+		out->skipped = "namespace exempt by policy";
 		goto done;
+	}
 	if (is_pod && json_object_get(json_object_get(meta, "annotations"),
-				      "kubernetes.io/config.mirror") != NULL)
-		goto done; /* mirror pods are the kubelet's static pods: read-only here */
-	if ((rc = find_pod_spec(&c)) <= 0)
+				      "kubernetes.io/config.mirror") != NULL) {
+		/* mirror pods are the kubelet's static pods: read-only here */
+		out->skipped = "mirror pod";
 		goto done;
+	}
+	if ((rc = find_pod_spec(&c)) <= 0) {
+		out->skipped = "carries no pod spec";
+		goto done;
+	}
 	rc = 0;
-	if (is_windows(c.pod_spec))
+	if (is_windows(c.pod_spec)) {
+		out->skipped = "Windows pod: Linux capabilities do not apply";
 		goto done;
-	if (p->exemptions.labels.n > 0 && labels_match(&p->exemptions.labels, c.labels))
+	}
+	if (p->exemptions.labels.n > 0 && labels_match(&p->exemptions.labels, c.labels)) {
+		out->skipped = "labels exempt by policy";
 		goto done;
+	}
 	const char *rule;
 	c.spec = select_spec(p, c.namespace, c.labels, &rule);
 	c.explain = req->explain || c.spec->mode == POLICY_WARN;
@@ -536,7 +565,7 @@ int engine_decide(const cg_policy *p, const engine_request *req, engine_decision
 		engine_audit_note(&c, "policy", rule ? rule : "spec");
 done:
 	json_decref(ops);
-	if (rc < 0)
+	if (rc < 0) /* clearing resets skipped too */
 		engine_decision_clear(out);
 	return rc < 0 ? rc : 0;
 }

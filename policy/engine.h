@@ -25,6 +25,7 @@ typedef struct engine_request {
 } engine_request;
 
 typedef struct engine_decision {
+	const char *skipped; /* why the object was left alone unjudged, or NULL */
 	bool allowed;
 	int status_code;   /* when denied: the code for status.code (403) */
 	char *message;     /* when denied: names every container and capability */

@@ -372,9 +372,10 @@ int nonroot_judge(engine_ctx *c, engine_ctr *ct)
 				    engine_label(ct), names);
 			return 0;
 		}
+		/* Nothing to change: the object is as good as capgate can make
+		 * it, and the user is told. */
 		engine_warn(c, "%s runs as non-root: %s will have no effect (%s)", engine_label(ct),
 			    names, host_net ? "hostNetwork" : "no sysctl fits, no command to wrap");
-		engine_change(c, ct, "non-root: %s will have no effect", names);
 	}
 	return 0;
 }
