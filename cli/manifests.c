@@ -1,18 +1,620 @@
-/* PLACEHOLDER: replaced by the real implementation. */
+/* capgate manifests / capgate scc: deployment YAML rendered from a policy.
+ *
+ * `manifests` writes the objects of manifests/base (tests/manifests checks
+ * that the two agree) with the namespace, image, caBundle and policy filled
+ * in, so that a plain Kubernetes install needs nothing but kubectl.
+ *
+ * `scc` writes an OpenShift SecurityContextConstraints that admits exactly
+ * what capgate emits under a policy. SCC admission validates after the
+ * webhooks have run, so a capability or sysctl that capgate adds and the
+ * pod's SCC does not allow rejects the user's pod; one the SCC allows but
+ * capgate never emits is a hole the SCC need not leave open.
+ *
+ * Objects are built as jansson trees and written by yamljson_dump, which
+ * quotes every string a YAML 1.1 reader would take for another type.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <jansson.h>
+#include <openssl/evp.h>
 #include <stdio.h>
+#include <string.h>
 
+#include "certs/certs.h"
 #include "cli/commands.h"
+#include "cli/yamljson.h"
+#include "common/buf.h"
+#include "common/cleanup.h"
+#include "common/error.h"
+#include "policy/policy.h"
+
+#define SERVICE_NAME   "capgate"
+#define DEFAULT_IMAGE  "capgate:0.1.0"
+#define CAP_SETFCAP_N  31
+#define CAP_NB_SERVICE 10
+#define CAP_NET_RAW_N  13
+#define SYSCTL_PORT    "net.ipv4.ip_unprivileged_port_start"
+#define SYSCTL_PING    "net.ipv4.ping_group_range"
+#define MAX_FILE_SIZE  (4 << 20)
+
+/* The kubelet's safe sysctls (kubernetes pkg/kubelet/sysctl). SCC admission
+ * allows every one of them unless forbiddenSysctls names it, whatever
+ * allowedUnsafeSysctls says; so the SCC forbids those capgate never emits. */
+static const char *const safe_sysctls[] = {
+	"kernel.shm_rmid_forced",
+	"net.ipv4.ip_local_port_range",
+	"net.ipv4.ip_local_reserved_ports",
+	SYSCTL_PORT,
+	SYSCTL_PING,
+	"net.ipv4.tcp_fin_timeout",
+	"net.ipv4.tcp_keepalive_intvl",
+	"net.ipv4.tcp_keepalive_probes",
+	"net.ipv4.tcp_keepalive_time",
+	"net.ipv4.tcp_rmem",
+	"net.ipv4.tcp_syncookies",
+	"net.ipv4.tcp_wmem",
+};
+
+/* ---- input ------------------------------------------------------------ */
+
+static int read_file(const char *path, char **out, size_t *len, cg_error *err)
+{
+	cleanup_fclose FILE *f = fopen(path, "rb");
+	if (f == NULL)
+		return cg_error_set(err, errno, "%s: %s", path, strerror(errno));
+	cleanup_free char *buf = malloc(MAX_FILE_SIZE + 1);
+	if (buf == NULL)
+		return cg_error_set(err, ENOMEM, "%s: out of memory", path);
+	size_t n = fread(buf, 1, MAX_FILE_SIZE + 1, f);
+	if (ferror(f))
+		return cg_error_set(err, EIO, "%s: read error", path);
+	if (n > MAX_FILE_SIZE)
+		return cg_error_set(err, EFBIG, "%s: larger than %d bytes", path, MAX_FILE_SIZE);
+	buf[n] = '\0';
+	*len = n;
+	*out = cg_steal(buf);
+	return 0;
+}
+
+/* A Kubernetes namespace name is a DNS-1123 label. */
+static bool is_dns_label(const char *s)
+{
+	size_t n = strlen(s);
+	if (n == 0 || n > 63 || s[0] == '-' || s[n - 1] == '-')
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!(islower((unsigned char)s[i]) || isdigit((unsigned char)s[i]) || s[i] == '-'))
+			return false;
+	return true;
+}
+
+/* Matches "--name VALUE" and "--name=VALUE"; advances *i past the value. */
+static bool opt(int argc, char **argv, int *i, const char *name, const char **val)
+{
+	size_t n = strlen(name);
+	if (strncmp(argv[*i], name, n) != 0)
+		return false;
+	if (argv[*i][n] == '=') {
+		*val = argv[*i] + n + 1;
+		return true;
+	}
+	if (argv[*i][n] != '\0')
+		return false;
+	*val = *i + 1 < argc ? argv[++*i] : NULL;
+	return true;
+}
+
+struct option_slot {
+	const char *name;
+	const char **value;
+};
+
+/* Fills the slots from argv. Returns -1 to go on, else the exit code (0 for
+ * --help, 2 for a usage error). */
+static int parse_options(int argc, char **argv, const struct option_slot *slots, const char *usage)
+{
+	const char *cmd = argv[0];
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+			fputs(usage, stdout);
+			return 0;
+		}
+		const struct option_slot *s = slots;
+		const char *val = NULL;
+		const char *arg = argv[i];
+		while (s->name && !opt(argc, argv, &i, s->name, &val))
+			s++;
+		if (s->name == NULL) {
+			fprintf(stderr, "capgate %s: unknown argument \"%s\"\n%s", cmd, arg, usage);
+			return 2;
+		}
+		if (val == NULL) {
+			fprintf(stderr, "capgate %s: %s needs a value\n", cmd, s->name);
+			return 2;
+		}
+		*s->value = val;
+	}
+	return -1;
+}
+
+/* ---- output ----------------------------------------------------------- */
+
+/* Writes each object as one YAML document ("---" between them), or, as
+ * JSON, one object or a v1 List, which kubectl applies as it would the
+ * documents. */
+static int write_objects(FILE *out, json_t *objs, bool as_json, cg_error *err)
+{
+	if (as_json) {
+		json_t *doc = json_array_size(objs) == 1
+				      ? json_incref(json_array_get(objs, 0))
+				      : json_pack("{s:s, s:s, s:O}", "apiVersion", "v1", "kind",
+						  "List", "items", objs);
+		int rc = doc ? json_dumpf(doc, out, JSON_INDENT(2)) : -1;
+		json_decref(doc);
+		if (rc < 0 || fputc('\n', out) == EOF)
+			return cg_error_set(err, EIO, "writing JSON failed");
+		return 0;
+	}
+	cg_buf b = {0};
+	size_t i;
+	json_t *o;
+	json_array_foreach(objs, i, o)
+	{
+		if ((i > 0 && buf_puts(&b, "---\n") < 0) || yamljson_dump(o, &b, err) < 0) {
+			buf_free(&b);
+			return err && err->msg[0] ? -1 : cg_error_set(err, ENOMEM, "out of memory");
+		}
+	}
+	bool written = fwrite(b.data, 1, b.len, out) == b.len;
+	buf_free(&b);
+	if (!written)
+		return cg_error_set(err, EIO, "write error");
+	return 0;
+}
+
+static int output_format(const char *o, bool *as_json, cg_error *err)
+{
+	if (o == NULL || strcmp(o, "yaml") == 0)
+		*as_json = false;
+	else if (strcmp(o, "json") == 0)
+		*as_json = true;
+	else
+		return cg_error_set(err, EINVAL, "-o %s: expected yaml or json", o);
+	return 0;
+}
+
+/* Reads and loads a policy file, or the embedded default when path is NULL.
+ * *text keeps the file as written, for the ConfigMap. */
+static int load_policy(const char *path, char **text, size_t *len, cg_policy **p, cg_error *err)
+{
+	if (path == NULL) {
+		const char *def = policy_default_yaml(len);
+		if ((*text = strndup(def, *len)) == NULL)
+			return cg_error_set(err, ENOMEM, "out of memory");
+		return policy_load_default(p, err);
+	}
+	if (read_file(path, text, len, err) < 0)
+		return -1;
+	return policy_load(*text, *len, path, p, err);
+}
+
+/* ---- capgate manifests ------------------------------------------------ */
+
+typedef struct render_opts {
+	const char *ns;
+	const char *image;
+	const char *policy_text;
+	char policy_sha256[65];
+	char *ca_bundle; /* base64 of the PEM file, or NULL */
+} render_opts;
+
+static json_t *labels(void)
+{
+	return json_pack("{s:s, s:s}", "app.kubernetes.io/name", SERVICE_NAME,
+			 "app.kubernetes.io/part-of", SERVICE_NAME);
+}
+
+static json_t *selector_labels(void)
+{
+	return json_pack("{s:s, s:s}", "app.kubernetes.io/name", SERVICE_NAME,
+			 "app.kubernetes.io/component", "webhook");
+}
+
+static json_t *meta(const char *name, const char *ns)
+{
+	json_t *m = json_pack("{s:s, s:o}", "name", name, "labels", labels());
+	if (m && ns)
+		json_object_set_new(m, "namespace", json_string(ns));
+	return m;
+}
+
+static json_t *obj(const char *api, const char *kind, json_t *metadata)
+{
+	return json_pack("{s:s, s:s, s:o}", "apiVersion", api, "kind", kind, "metadata", metadata);
+}
+
+static json_t *probe(const char *path, int period, int failures)
+{
+	return json_pack("{s:{s:s, s:s, s:s}, s:i, s:i, s:i}", "httpGet", "path", path, "port",
+			 "https", "scheme", "HTTPS", "periodSeconds", period, "timeoutSeconds", 2,
+			 "failureThreshold", failures);
+}
+
+static json_t *container(const render_opts *o)
+{
+	return json_pack(
+		"{s:s, s:s, s:s, s:[s], s:[s,s,s,s,s,s,s,s,s], s:[{s:s, s:i, s:s}], s:o, s:o,"
+		" s:{s:{s:s, s:s}, s:{s:s, s:s}},"
+		" s:{s:b, s:b, s:b, s:b, s:{s:[s]}, s:{s:s}},"
+		" s:[{s:s, s:s, s:s, s:b}, {s:s, s:s, s:b}]}",
+		"name", SERVICE_NAME, "image", o->image, "imagePullPolicy", "IfNotPresent",
+		"command", "/usr/local/bin/capgate", "args", "serve", "--policy",
+		"/etc/capgate/policy.yaml", "--tls-cert", "/etc/capgate/tls/tls.crt", "--tls-key",
+		"/etc/capgate/tls/tls.key", "--listen", "0.0.0.0:8443", "ports", "name", "https",
+		"containerPort", 8443, "protocol", "TCP", "livenessProbe", probe("/healthz", 10, 3),
+		"readinessProbe", probe("/readyz", 5, 2), "resources", "requests", "cpu", "100m",
+		"memory", "64Mi", "limits", "cpu", "1", "memory", "256Mi", "securityContext",
+		"runAsNonRoot", 1, "allowPrivilegeEscalation", 0, "privileged", 0,
+		"readOnlyRootFilesystem", 1, "capabilities", "drop", "ALL", "seccompProfile",
+		"type", "RuntimeDefault", "volumeMounts", "name", "policy", "mountPath",
+		"/etc/capgate/policy.yaml", "subPath", "policy.yaml", "readOnly", 1, "name", "tls",
+		"mountPath", "/etc/capgate/tls", "readOnly", 1);
+}
+
+static json_t *deployment(const render_opts *o)
+{
+	/* The policy's hash in the pod template: `kubectl apply` of a changed
+	 * policy then rolls the pods, which read it at start (subPath mounts are
+	 * never updated in place). kustomize gets the same from its hashed
+	 * ConfigMap name. */
+	json_t *spec = json_pack(
+		"{s:i, s:i, s:{s:o}, s:{s:s, s:{s:i, s:i}},"
+		" s:{s:{s:o, s:{s:s}}, s:{s:s, s:b, s:s,"
+		"  s:{s:{s:[{s:i, s:{s:s, s:{s:o}}}]}},"
+		"  s:{s:b, s:i, s:i, s:i, s:{s:s}}, s:[o],"
+		"  s:[{s:s, s:{s:s}}, {s:s, s:{s:s, s:i}}]}}}",
+		"replicas", 2, "revisionHistoryLimit", 5, "selector", "matchLabels",
+		selector_labels(), "strategy", "type", "RollingUpdate", "rollingUpdate",
+		"maxUnavailable", 0, "maxSurge", 1, "template", "metadata", "labels",
+		selector_labels(), "annotations", "capgate.dev/policy-sha256", o->policy_sha256,
+		"spec", "serviceAccountName", SERVICE_NAME, "automountServiceAccountToken", 0,
+		"priorityClassName", "capgate-webhook", "affinity", "podAntiAffinity",
+		"preferredDuringSchedulingIgnoredDuringExecution", "weight", 100, "podAffinityTerm",
+		"topologyKey", "kubernetes.io/hostname", "labelSelector", "matchLabels",
+		selector_labels(), "securityContext", "runAsNonRoot", 1, "runAsUser", 65532,
+		"runAsGroup", 65532, "fsGroup", 65532, "seccompProfile", "type", "RuntimeDefault",
+		"containers", container(o), "volumes", "name", "policy", "configMap", "name",
+		"capgate-policy", "name", "tls", "secret", "secretName", "capgate-tls",
+		"defaultMode", 0440);
+	json_t *d = obj("apps/v1", "Deployment", meta(SERVICE_NAME, o->ns));
+	if (d && spec)
+		json_object_set_new(d, "spec", spec);
+	else
+		json_decref(spec);
+	return d;
+}
+
+static json_t *webhook_rules(void)
+{
+	return json_pack(
+		"[{s:[s], s:[s], s:[s,s], s:[s,s,s], s:s}, {s:[s], s:[s], s:[s], s:[s], s:s},"
+		" {s:[s], s:[s], s:[s,s], s:[s,s,s,s], s:s},"
+		" {s:[s], s:[s], s:[s,s], s:[s,s], s:s}]",
+		"apiGroups", "", "apiVersions", "v1", "operations", "CREATE", "UPDATE", "resources",
+		"pods", "replicationcontrollers", "podtemplates", "scope", "Namespaced",
+		"apiGroups", "", "apiVersions", "v1", "operations", "UPDATE", "resources",
+		"pods/ephemeralcontainers", "scope", "Namespaced", "apiGroups", "apps",
+		"apiVersions", "v1", "operations", "CREATE", "UPDATE", "resources", "deployments",
+		"replicasets", "statefulsets", "daemonsets", "scope", "Namespaced", "apiGroups",
+		"batch", "apiVersions", "v1", "operations", "CREATE", "UPDATE", "resources", "jobs",
+		"cronjobs", "scope", "Namespaced");
+}
+
+/* See manifests/base/mutatingwebhook.yaml for why each value is what it is. */
+static json_t *webhook_config(const render_opts *o, bool mutating)
+{
+	json_t *client =
+		json_pack("{s:{s:s, s:s, s:s, s:i}}", "service", "name", SERVICE_NAME, "namespace",
+			  o->ns, "path", mutating ? "/mutate" : "/validate", "port", 443);
+	if (client && o->ca_bundle)
+		json_object_set_new(client, "caBundle", json_string(o->ca_bundle));
+	json_t *hook = json_pack("{s:s, s:o, s:o, s:s, s:{s:[{s:s, s:s, s:[s,s]}]}, s:s, s:s, "
+				 "s:[s], s:i}",
+				 "name", mutating ? "mutate.capgate.dev" : "validate.capgate.dev",
+				 "clientConfig", client, "rules", webhook_rules(), "matchPolicy",
+				 "Equivalent", "namespaceSelector", "matchExpressions", "key",
+				 "kubernetes.io/metadata.name", "operator", "NotIn", "values",
+				 o->ns, "kube-system", "failurePolicy", "Fail", "sideEffects",
+				 "None", "admissionReviewVersions", "v1", "timeoutSeconds", 5);
+	if (hook && mutating)
+		json_object_set_new(hook, "reinvocationPolicy", json_string("IfNeeded"));
+	json_t *c =
+		obj("admissionregistration.k8s.io/v1",
+		    mutating ? "MutatingWebhookConfiguration" : "ValidatingWebhookConfiguration",
+		    meta(SERVICE_NAME, NULL));
+	if (c && hook)
+		json_object_set_new(c, "webhooks", json_pack("[o]", hook));
+	else
+		json_decref(hook);
+	return c;
+}
+
+/* The objects of manifests/base, in the order `kubectl apply` needs. */
+static json_t *manifests_objects(const render_opts *o)
+{
+	json_t *ns = obj("v1", "Namespace", meta(o->ns, NULL));
+	json_t *ns_labels = ns ? json_object_get(json_object_get(ns, "metadata"), "labels") : NULL;
+	if (ns_labels) {
+		json_object_set_new(ns_labels, "pod-security.kubernetes.io/enforce",
+				    json_string("restricted"));
+		json_object_set_new(ns_labels, "pod-security.kubernetes.io/enforce-version",
+				    json_string("latest"));
+	}
+	json_t *pc = obj("scheduling.k8s.io/v1", "PriorityClass", meta("capgate-webhook", NULL));
+	if (pc)
+		json_object_update_new(
+			pc, json_pack("{s:i, s:b, s:s, s:s}", "value", 1000000000, "globalDefault",
+				      0, "preemptionPolicy", "PreemptLowerPriority", "description",
+				      "capgate admission webhook; pod creation depends on it."));
+	json_t *sa = obj("v1", "ServiceAccount", meta(SERVICE_NAME, o->ns));
+	if (sa)
+		json_object_set_new(sa, "automountServiceAccountToken", json_false());
+	json_t *cm = obj("v1", "ConfigMap", meta("capgate-policy", o->ns));
+	if (cm)
+		json_object_set_new(cm, "data", json_pack("{s:s}", "policy.yaml", o->policy_text));
+	json_t *svc = obj("v1", "Service", meta(SERVICE_NAME, o->ns));
+	if (svc)
+		json_object_set_new(svc, "spec",
+				    json_pack("{s:o, s:[{s:s, s:i, s:s, s:s}]}", "selector",
+					      selector_labels(), "ports", "name", "https", "port",
+					      443, "targetPort", "https", "protocol", "TCP"));
+	json_t *pdb = obj("policy/v1", "PodDisruptionBudget", meta(SERVICE_NAME, o->ns));
+	if (pdb)
+		json_object_set_new(pdb, "spec",
+				    json_pack("{s:i, s:{s:o}}", "minAvailable", 1, "selector",
+					      "matchLabels", selector_labels()));
+	/* "o" steals even on failure, so a NULL from any builder only makes
+	 * json_pack fail; nothing leaks. */
+	return json_pack("[o,o,o,o,o,o,o,o,o]", ns, pc, sa, cm, svc, deployment(o), pdb,
+			 webhook_config(o, true), webhook_config(o, false));
+}
+
+static int sha256_hex(const char *data, size_t len, char out[65])
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int n = 0;
+	if (!EVP_Digest(data, len, md, &n, EVP_sha256(), NULL) || n != 32)
+		return -1;
+	for (unsigned int i = 0; i < n; i++)
+		snprintf(out + 2 * i, 3, "%02x", md[i]);
+	return 0;
+}
+
+/* The apiserver's caBundle is the base64 of PEM text; the file must hold a
+ * certificate that parses, or the webhook would fail at the first request. */
+static int read_ca_bundle(const char *path, char **out, cg_error *err)
+{
+	cleanup_free char *pem = NULL;
+	size_t len;
+	certs_info info;
+	if (read_file(path, &pem, &len, err) < 0 || certs_inspect(path, NULL, &info, err) < 0)
+		return -1;
+	if (!info.is_ca)
+		fprintf(stderr, "capgate manifests: warning: %s is not a CA certificate (%s)\n",
+			path, info.subject);
+	cleanup_free char *b64 = malloc(4 * ((len + 2) / 3) + 1);
+	if (b64 == NULL)
+		return cg_error_set(err, ENOMEM, "out of memory");
+	EVP_EncodeBlock((unsigned char *)b64, (const unsigned char *)pem, (int)len);
+	*out = cg_steal(b64);
+	return 0;
+}
+
+static const char manifests_usage[] =
+	"usage: capgate manifests --namespace NS [--policy FILE] [--ca-bundle FILE]\n"
+	"                         [--image IMAGE] [-o yaml|json]\n"
+	"Writes the deployment objects to stdout. --ca-bundle: the CA's PEM file, as\n"
+	"written by `capgate certs create` (without it, caBundle is left for a CA\n"
+	"injector to fill in). --policy: default, the embedded policy.\n";
 
 int cmd_manifests(int argc, char **argv)
 {
-	(void)argc;
-	fprintf(stderr, "capgate %s: not built yet\n", argv[0]);
-	return 2;
+	const char *policy_path = NULL, *ca_path = NULL, *out = NULL;
+	render_opts o = {.image = DEFAULT_IMAGE};
+	cg_error err = {0};
+	const struct option_slot slots[] = {{"--namespace", &o.ns},
+					    {"--policy", &policy_path},
+					    {"--ca-bundle", &ca_path},
+					    {"--image", &o.image},
+					    {"-o", &out},
+					    {NULL, NULL}};
+	int rc = parse_options(argc, argv, slots, manifests_usage);
+	if (rc >= 0)
+		return rc;
+	bool as_json;
+	if (o.ns == NULL) {
+		fprintf(stderr, "capgate manifests: --namespace is required\n%s", manifests_usage);
+		return 2;
+	}
+	if (!is_dns_label(o.ns)) {
+		fprintf(stderr,
+			"capgate manifests: --namespace \"%s\" is not a namespace name "
+			"(lower-case letters, digits, '-', at most 63)\n",
+			o.ns);
+		return 2;
+	}
+	if (o.image[0] == '\0' || strpbrk(o.image, " \t\n") != NULL) {
+		fprintf(stderr, "capgate manifests: --image \"%s\" is not an image reference\n",
+			o.image);
+		return 2;
+	}
+	cleanup_free char *text = NULL;
+	cleanup_policy cg_policy *p = NULL;
+	size_t len;
+	if (output_format(out, &as_json, &err) < 0 ||
+	    load_policy(policy_path, &text, &len, &p, &err) < 0 ||
+	    (ca_path && read_ca_bundle(ca_path, &o.ca_bundle, &err) < 0)) {
+		fprintf(stderr, "capgate manifests: %s\n", err.msg);
+		free(o.ca_bundle);
+		return 1;
+	}
+	o.policy_text = text;
+	if (sha256_hex(text, len, o.policy_sha256) < 0) {
+		free(o.ca_bundle);
+		fprintf(stderr, "capgate manifests: SHA-256 failed\n");
+		return 1;
+	}
+	cleanup_json json_t *objs = manifests_objects(&o);
+	free(o.ca_bundle);
+	if (objs == NULL) {
+		fprintf(stderr, "capgate manifests: out of memory\n");
+		return 1;
+	}
+	if (write_objects(stdout, objs, as_json, &err) < 0 || fflush(stdout) != 0) {
+		fprintf(stderr, "capgate manifests: %s\n", err.msg[0] ? err.msg : "write error");
+		return 1;
+	}
+	return 0;
 }
+
+/* ---- capgate scc ------------------------------------------------------ */
+
+/* What capgate may emit under a policy, over its spec and every rule: the
+ * SCC must admit a pod whichever rule matched it. */
+typedef struct scc_needs {
+	caps_set required_drop; /* dropped under every spec: ALL expanded */
+	caps_set allowed;	/* added under some spec */
+	caps_set default_add;	/* added under every spec */
+	bool privileged;
+	bool sysctl_port, sysctl_ping; /* the safe sysctls capgate sets */
+	bool init_container;	       /* the wrapper's root init container */
+	bool image_volume;
+} scc_needs;
+
+static void scc_add_spec(scc_needs *n, const cg_policy *p, const policy_spec *s, bool first)
+{
+	caps_set all = CAPS_KNOWN_MASK | CAPS_BIT(CAPS_ALL);
+	caps_set drop = (s->required_drop & CAPS_BIT(CAPS_ALL)) ? all : s->required_drop;
+	n->required_drop = first ? drop : n->required_drop & drop;
+	n->default_add = first ? s->default_add : n->default_add & s->default_add;
+	n->allowed |= s->allowed | s->default_add;
+	n->privileged |= s->allow_privileged;
+	enum policy_nonroot_strategy st = s->nonroot_strategy;
+	bool sysctl = st == POLICY_NONROOT_AUTO || st == POLICY_NONROOT_SYSCTL;
+	bool ambient = st == POLICY_NONROOT_AUTO || st == POLICY_NONROOT_AMBIENT;
+	caps_set kept = s->allowed | s->default_add;
+	if (sysctl && (kept & CAPS_BIT(CAP_NB_SERVICE)))
+		n->sysctl_port = true;
+	if (sysctl && (kept & CAPS_BIT(CAP_NET_RAW_N)) &&
+	    p->nonroot.net_raw_use == POLICY_NET_RAW_PING)
+		n->sysctl_ping = true;
+	/* Under auto the wrapper is the fallback where no sysctl fits (a
+	 * hostNetwork pod, a pod that set the sysctl itself). */
+	if (ambient && kept != 0) {
+		n->init_container |= p->nonroot.delivery == POLICY_DELIVERY_INIT_CONTAINER;
+		n->image_volume |= p->nonroot.delivery == POLICY_DELIVERY_IMAGE_VOLUME;
+	}
+}
+
+static json_t *cap_list(caps_set s)
+{
+	json_t *a = json_array();
+	if (s & CAPS_BIT(CAPS_ALL))
+		json_array_append_new(a, json_string("ALL"));
+	else
+		for (int i = 0; i < CAPS_COUNT; i++)
+			if (s & CAPS_BIT(i))
+				json_array_append_new(a, json_string(caps_name(i)));
+	return a;
+}
+
+static json_t *scc_object(const cg_policy *p, const char *name)
+{
+	scc_needs n = {0};
+	scc_add_spec(&n, p, &p->spec, true);
+	for (size_t i = 0; i < p->n_rules; i++)
+		scc_add_spec(&n, p, &p->rules[i].spec, false);
+	/* The init container adds SETFCAP to write the wrapper's file
+	 * capability on its copy, as uid 0; capgate strips SETFCAP from every
+	 * other container unless the policy allows it. */
+	caps_set allowed = n.allowed | (n.init_container ? CAPS_BIT(CAP_SETFCAP_N) : 0);
+	caps_set drop = (n.required_drop & CAPS_BIT(CAPS_ALL)) ? CAPS_BIT(CAPS_ALL)
+							       : n.required_drop & ~allowed;
+	json_t *forbidden = json_array();
+	if (!n.sysctl_port && !n.sysctl_ping)
+		json_array_append_new(forbidden, json_string("*"));
+	else
+		for (size_t i = 0; i < sizeof(safe_sysctls) / sizeof(safe_sysctls[0]); i++)
+			if (!(n.sysctl_port && strcmp(safe_sysctls[i], SYSCTL_PORT) == 0) &&
+			    !(n.sysctl_ping && strcmp(safe_sysctls[i], SYSCTL_PING) == 0))
+				json_array_append_new(forbidden, json_string(safe_sysctls[i]));
+	char desc[200];
+	snprintf(desc, sizeof(desc),
+		 "capgate policy \"%.64s\"; allows exactly the capabilities and sysctls capgate "
+		 "emits.",
+		 p->name ? p->name : "?");
+	return json_pack(
+		"{s:s, s:s, s:{s:s, s:{s:s}}, s:n, s:b, s:b, s:b, s:o, s:o, s:o, s:[], s:o,"
+		" s:b, s:b, s:b, s:b, s:b, s:b, s:{s:s}, s:{s:s}, s:{s:s}, s:{s:s}, s:[s],"
+		" s:[s,s,s,s,s,s,s,s], s:[], s:[]}",
+		"apiVersion", "security.openshift.io/v1", "kind", "SecurityContextConstraints",
+		"metadata", "name", name, "annotations", "kubernetes.io/description", desc,
+		"priority", "allowPrivilegedContainer", n.privileged, "allowPrivilegeEscalation",
+		n.privileged, "defaultAllowPrivilegeEscalation", 0, "requiredDropCapabilities",
+		cap_list(drop), "allowedCapabilities", cap_list(allowed), "defaultAddCapabilities",
+		cap_list(n.default_add), "allowedUnsafeSysctls", "forbiddenSysctls", forbidden,
+		"allowHostDirVolumePlugin", 0, "allowHostIPC", 0, "allowHostNetwork", 0,
+		"allowHostPID", 0, "allowHostPorts", 0, "readOnlyRootFilesystem", 0, "runAsUser",
+		"type", n.init_container ? "RunAsAny" : "MustRunAsRange", "seLinuxContext", "type",
+		"MustRunAs", "fsGroup", "type", "MustRunAs", "supplementalGroups", "type",
+		"RunAsAny", "seccompProfiles", "runtime/default", "volumes", "configMap", "csi",
+		"downwardAPI", "emptyDir", "ephemeral", "persistentVolumeClaim", "projected",
+		"secret", "users", "groups");
+}
+
+static const char scc_usage[] =
+	"usage: capgate scc --policy FILE [--name NAME] [-o yaml|json]\n"
+	"Writes an OpenShift SecurityContextConstraints (default name: capgate) that\n"
+	"allows exactly the capabilities and sysctls capgate emits under the policy.\n";
 
 int cmd_scc(int argc, char **argv)
 {
-	(void)argc;
-	fprintf(stderr, "capgate %s: not built yet\n", argv[0]);
-	return 2;
+	const char *policy_path = NULL, *name = SERVICE_NAME, *out = NULL;
+	const struct option_slot slots[] = {
+		{"--policy", &policy_path}, {"--name", &name}, {"-o", &out}, {NULL, NULL}};
+	int rc = parse_options(argc, argv, slots, scc_usage);
+	if (rc >= 0)
+		return rc;
+	if (policy_path == NULL) {
+		fprintf(stderr, "capgate scc: --policy is required\n%s", scc_usage);
+		return 2;
+	}
+	if (!is_dns_label(name)) {
+		fprintf(stderr, "capgate scc: --name \"%s\" is not a valid SCC name\n", name);
+		return 2;
+	}
+	cg_error err = {0};
+	bool as_json;
+	cleanup_free char *text = NULL;
+	cleanup_policy cg_policy *p = NULL;
+	size_t len;
+	if (output_format(out, &as_json, &err) < 0 ||
+	    load_policy(policy_path, &text, &len, &p, &err) < 0) {
+		fprintf(stderr, "capgate scc: %s\n", err.msg);
+		return 1;
+	}
+	cleanup_json json_t *objs = json_pack("[o]", scc_object(p, name));
+	if (objs == NULL) {
+		fprintf(stderr, "capgate scc: out of memory\n");
+		return 1;
+	}
+	if (p->nonroot.delivery == POLICY_DELIVERY_IMAGE_VOLUME)
+		fprintf(stderr, "capgate scc: warning: ambient delivery imageVolume adds an "
+				"\"image\" volume, which the SCC volumes list cannot name; prefer "
+				"strategy sysctl or delivery image on OpenShift\n");
+	if (write_objects(stdout, objs, as_json, &err) < 0 || fflush(stdout) != 0) {
+		fprintf(stderr, "capgate scc: %s\n", err.msg[0] ? err.msg : "write error");
+		return 1;
+	}
+	return 0;
 }
