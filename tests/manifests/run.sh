@@ -9,6 +9,8 @@
 #    keeps the promises checks.mjs lists (replicas, PDB, probes, webhooks...);
 #  - `capgate manifests` renders the same objects as the base; `capgate scc`
 #    the overlay's SCC, and the data cases in scc-cases/;
+#  - openshift-cases/: pods as SCC admission leaves them go through capgate,
+#    then a simulation of SCC validation, then capgate again (sccsim.mjs);
 #  - the Dockerfile lints and its build steps run as a script
 #    (mk/docker-build.sh).
 # The node tooling is installed on demand (npm ci) into node_modules/ here.
@@ -63,7 +65,8 @@ C="$here/checks.mjs"
 
 # ---- files ---------------------------------------------------------------
 # shellcheck disable=SC2046
-tap "$C" parse $(find manifests tests/manifests/scc-cases -name '*.yaml' | sort)
+tap "$C" parse $(find manifests tests/manifests/scc-cases tests/manifests/openshift-cases -name '*.yaml' | sort)
+tap "$V" restricted-v2 tests/manifests/openshift-cases/restricted-v2.yaml
 if cmp -s manifests/base/policy.yaml policy/default.yaml; then
 	ok "manifests/base/policy.yaml is policy/default.yaml"
 else
@@ -196,6 +199,8 @@ for case in tests/manifests/scc-cases/*/; do
 		sed 's/^/# /' "$tmp/err" | head -5
 	fi
 done
+# The OpenShift ordering: SCC mutates, capgate, SCC validates, capgate again.
+tap "$here/sccsim.mjs" "$CAPGATE" tests/manifests/openshift-cases
 expect_exit 2 "scc: --policy is required" "$CAPGATE" scc
 expect_exit 2 "scc: refuses name Bad_Name" "$CAPGATE" scc --policy policy/default.yaml --name Bad_Name
 expect_exit 1 "scc: refuses a bad policy" "$CAPGATE" scc --policy "$tmp/bad-policy.yaml"
