@@ -10,7 +10,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "certs/certs.h"
+#include <gnutls/gnutls.h>
+#include <gnutls/x509.h>
+
 #include "cli/commands.h"
 #include "common/buf.h"
 #include "server/log.h"
@@ -201,20 +203,26 @@ static int parse_opts(int argc, char **argv, serve_opts *o)
  * so a wrong file is reported by name, not as a failed daemon start. */
 static int read_client_ca(const char *path, cg_buf *pem, cg_error *err)
 {
-	certs_info info;
-	if (certs_inspect(path, NULL, &info, err) < 0)
-		return -1;
-	FILE *f = fopen(path, "re");
-	if (f == NULL)
-		return cg_error_set(err, errno, "%s: %s", path, strerror(errno));
-	char chunk[4096];
-	size_t n;
-	int r = 0;
-	while (r == 0 && (n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-		r = buf_append(pem, chunk, n);
-	fclose(f);
-	if (r < 0)
-		return cg_error_set(err, ENOMEM, "%s: out of memory", path);
+	gnutls_datum_t data = {0};
+	gnutls_x509_crt_t *crts = NULL;
+	unsigned int n = 0;
+	int g = gnutls_load_file(path, &data);
+	if (g < 0)
+		return cg_error_set(err, 0, "--client-ca %s: %s", path, gnutls_strerror(g));
+	g = gnutls_x509_crt_list_import2(&crts, &n, &data, GNUTLS_X509_FMT_PEM, 0);
+	if (g >= 0 && n == 0)
+		g = GNUTLS_E_NO_CERTIFICATE_FOUND;
+	if (g >= 0) {
+		for (unsigned int i = 0; i < n; i++)
+			gnutls_x509_crt_deinit(crts[i]);
+		gnutls_free(crts);
+		if (buf_append(pem, data.data, data.size) < 0)
+			g = GNUTLS_E_MEMORY_ERROR;
+	}
+	gnutls_free(data.data);
+	if (g < 0)
+		return cg_error_set(err, 0, "--client-ca %s: no PEM certificate: %s", path,
+				    gnutls_strerror(g));
 	return 0;
 }
 

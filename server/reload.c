@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "certs/certs.h"
 #include "common/buf.h"
@@ -87,10 +89,71 @@ static int load_policy(const char *path, cg_policy **out, cg_error *err)
 	return r;
 }
 
+static int read_all(int fd, void *p, size_t n)
+{
+	size_t got = 0;
+	while (got < n) {
+		ssize_t r = read(fd, (char *)p + got, n - got);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return -1;
+		got += (size_t)r;
+	}
+	return 0;
+}
+
+/* certs_check_serving() uses OpenSSL, which serving does not: run in a
+ * short-lived child, its code and tables (about 3 MB) are never paged into
+ * the long-running server, which keeps it within its idle memory budget,
+ * and a parser crash on a bad file kills the child, not the webhook. Only
+ * this thread uses OpenSSL, so no OpenSSL lock can be held across fork(). */
+static int check_pair(const reload_files *f, certs_info *info, cg_error *err)
+{
+	struct {
+		int rc;
+		certs_info info;
+		cg_error err;
+	} res = {0};
+	int fds[2];
+	if (pipe2(fds, O_CLOEXEC) < 0)
+		return cg_error_set(err, errno, "checking %s: pipe: %s", f->cert_path,
+				    strerror(errno));
+	pid_t pid = fork();
+	if (pid < 0) {
+		close(fds[0]);
+		close(fds[1]);
+		return cg_error_set(err, errno, "checking %s: fork: %s", f->cert_path,
+				    strerror(errno));
+	}
+	if (pid == 0) {
+		close(fds[0]);
+		res.rc = certs_check_serving(f->cert_path, f->key_path, f->service_dns, &res.info,
+					     &res.err);
+		ssize_t w = write(fds[1], &res, sizeof(res));
+		_exit(w == (ssize_t)sizeof(res) ? 0 : 1);
+	}
+	close(fds[1]);
+	int got = read_all(fds[0], &res, sizeof(res));
+	close(fds[0]);
+	int status;
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	if (got < 0)
+		return cg_error_set(err, 0, "checking %s: the checker died (status %d)",
+				    f->cert_path, status);
+	if (res.rc < 0) {
+		*err = res.err;
+		return -1;
+	}
+	*info = res.info;
+	return 0;
+}
+
 static int load_cert(const reload_files *f, cg_error *err)
 {
 	certs_info info;
-	if (certs_check_serving(f->cert_path, f->key_path, f->service_dns, &info, err) < 0)
+	if (check_pair(f, &info, err) < 0)
 		return -1;
 	if (tlscert_load(f->cert_path, f->key_path, err) < 0)
 		return -1;

@@ -64,6 +64,7 @@ check "start-up refuses a missing policy file" refuses "nope.yaml" $TLS --policy
 check "start-up refuses a certificate not for --service-dns" refuses "other.example" $TLS --service-dns other.example
 check "start-up refuses a bad --tls-priorities" refuses "tls-priorities" $TLS --tls-priorities "NORMAL:+BOGUS"
 check "start-up refuses no --tls-cert" refuses "tls-cert" --tls-key "$T/tls.key"
+check "start-up refuses a --client-ca that holds no certificate" refuses "client-ca $T/tls.key" $TLS --client-ca "$T/tls.key"
 "$CAPGATE" serve --help | grep -q -- '--client-ca' && ok "serve --help" || not_ok "serve --help"
 
 # --- endpoints and statuses, default policy.
