@@ -16,6 +16,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <jansson.h>
+#include <linux/capability.h>
 #include <openssl/evp.h>
 #include <stdio.h>
 #include <string.h>
@@ -28,14 +29,11 @@
 #include "common/error.h"
 #include "policy/policy.h"
 
-#define SERVICE_NAME   "capgate"
-#define DEFAULT_IMAGE  "capgate:0.1.0"
-#define CAP_SETFCAP_N  31
-#define CAP_NB_SERVICE 10
-#define CAP_NET_RAW_N  13
-#define SYSCTL_PORT    "net.ipv4.ip_unprivileged_port_start"
-#define SYSCTL_PING    "net.ipv4.ping_group_range"
-#define MAX_FILE_SIZE  (4 << 20)
+#define SERVICE_NAME  "capgate"
+#define DEFAULT_IMAGE "capgate:0.1.0"
+#define SYSCTL_PORT   "net.ipv4.ip_unprivileged_port_start"
+#define SYSCTL_PING   "net.ipv4.ping_group_range"
+#define MAX_FILE_SIZE (4 << 20)
 
 /* The kubelet's safe sysctls (kubernetes pkg/kubelet/sysctl). SCC admission
  * allows every one of them unless forbiddenSysctls names it, whatever
@@ -57,7 +55,7 @@ static const char *const safe_sysctls[] = {
 
 /* ---- input ------------------------------------------------------------ */
 
-static int read_file(const char *path, char **out, size_t *len, cg_error *err)
+CG_MUST_CHECK static int read_file(const char *path, char **out, size_t *len, cg_error *err)
 {
 	cleanup_fclose FILE *f = fopen(path, "rb");
 	if (f == NULL)
@@ -142,7 +140,7 @@ static int parse_options(int argc, char **argv, const struct option_slot *slots,
 /* Writes each object as one YAML document ("---" between them), or, as
  * JSON, one object or a v1 List, which kubectl applies as it would the
  * documents. */
-static int write_objects(FILE *out, json_t *objs, bool as_json, cg_error *err)
+CG_MUST_CHECK static int write_objects(FILE *out, json_t *objs, bool as_json, cg_error *err)
 {
 	if (as_json) {
 		json_t *doc = json_array_size(objs) == 1
@@ -172,7 +170,7 @@ static int write_objects(FILE *out, json_t *objs, bool as_json, cg_error *err)
 	return 0;
 }
 
-static int output_format(const char *o, bool *as_json, cg_error *err)
+CG_MUST_CHECK static int output_format(const char *o, bool *as_json, cg_error *err)
 {
 	if (o == NULL || strcmp(o, "yaml") == 0)
 		*as_json = false;
@@ -185,7 +183,8 @@ static int output_format(const char *o, bool *as_json, cg_error *err)
 
 /* Reads and loads a policy file, or the embedded default when path is NULL.
  * *text keeps the file as written, for the ConfigMap. */
-static int load_policy(const char *path, char **text, size_t *len, cg_policy **p, cg_error *err)
+CG_MUST_CHECK static int load_policy(const char *path, char **text, size_t *len, cg_policy **p,
+				     cg_error *err)
 {
 	if (path == NULL) {
 		const char *def = policy_default_yaml(len);
@@ -379,7 +378,7 @@ static json_t *manifests_objects(const render_opts *o)
 			 webhook_config(o, true), webhook_config(o, false));
 }
 
-static int sha256_hex(const char *data, size_t len, char out[65])
+CG_MUST_CHECK static int sha256_hex(const char *data, size_t len, char out[65])
 {
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned int n = 0;
@@ -392,7 +391,7 @@ static int sha256_hex(const char *data, size_t len, char out[65])
 
 /* The apiserver's caBundle is the base64 of PEM text; the file must hold a
  * certificate that parses, or the webhook would fail at the first request. */
-static int read_ca_bundle(const char *path, char **out, cg_error *err)
+CG_MUST_CHECK static int read_ca_bundle(const char *path, char **out, cg_error *err)
 {
 	cleanup_free char *pem = NULL;
 	size_t len;
@@ -503,9 +502,9 @@ static void scc_add_spec(scc_needs *n, const cg_policy *p, const policy_spec *s,
 	bool sysctl = st == POLICY_NONROOT_AUTO || st == POLICY_NONROOT_SYSCTL;
 	bool ambient = st == POLICY_NONROOT_AUTO || st == POLICY_NONROOT_AMBIENT;
 	caps_set kept = s->allowed | s->default_add;
-	if (sysctl && (kept & CAPS_BIT(CAP_NB_SERVICE)))
+	if (sysctl && (kept & CAPS_BIT(CAP_NET_BIND_SERVICE)))
 		n->sysctl_port = true;
-	if (sysctl && (kept & CAPS_BIT(CAP_NET_RAW_N)) &&
+	if (sysctl && (kept & CAPS_BIT(CAP_NET_RAW)) &&
 	    p->nonroot.net_raw_use == POLICY_NET_RAW_PING)
 		n->sysctl_ping = true;
 	/* Under auto the wrapper is the fallback where no sysctl fits (a
@@ -537,7 +536,7 @@ static json_t *scc_object(const cg_policy *p, const char *name)
 	/* The init container adds SETFCAP to write the wrapper's file
 	 * capability on its copy, as uid 0; capgate strips SETFCAP from every
 	 * other container unless the policy allows it. */
-	caps_set allowed = n.allowed | (n.init_container ? CAPS_BIT(CAP_SETFCAP_N) : 0);
+	caps_set allowed = n.allowed | (n.init_container ? CAPS_BIT(CAP_SETFCAP) : 0);
 	caps_set drop = (n.required_drop & CAPS_BIT(CAPS_ALL)) ? CAPS_BIT(CAPS_ALL)
 							       : n.required_drop & ~allowed;
 	json_t *forbidden = json_array();
