@@ -437,6 +437,38 @@ static bool is_windows(json_t *spec)
 	return os != NULL && strcmp(os, "windows") == 0;
 }
 
+/* SCC admission mutates before webhooks and validates after them, so on
+ * OpenShift everything capgate emits must pass the SCC recorded in
+ * openshift.io/scc. capgate only ever removes capabilities, except for
+ * defaultAddCapabilities: those are narrowed to what the SCC allows. An SCC
+ * capgate does not know gets nothing that any SCC could reject: no added
+ * capability, no sysctl, no root init container. */
+static void narrow_to_scc(engine_ctx *c)
+{
+	c->scc_name = json_string_value(json_object_get(c->annotations, "openshift.io/scc"));
+	if (c->scc_name == NULL)
+		return;
+	c->scc = policy_find_scc(c->policy, c->scc_name);
+	c->scc_spec = *c->spec;
+	if (c->scc == NULL) {
+		c->scc_spec.default_add = 0;
+	} else if (!(c->scc->allowed & CAPS_BIT(CAPS_ALL))) {
+		c->scc_spec.allowed &= c->scc->allowed | c->scc->default_add;
+		c->scc_spec.default_add &= c->scc_spec.allowed;
+	}
+	c->spec = &c->scc_spec;
+}
+
+bool engine_scc_allows_root(const engine_ctx *c)
+{
+	return c->scc_name == NULL || (c->scc != NULL && c->scc->run_as_any);
+}
+
+bool engine_scc_allows_sysctl(const engine_ctx *c, const char *name)
+{
+	return c->scc_name == NULL || (c->scc != NULL && !policy_scc_forbids_sysctl(c->scc, name));
+}
+
 static int finish(engine_ctx *c)
 {
 	engine_decision *d = c->out;
@@ -556,6 +588,7 @@ int engine_decide(const cg_policy *p, const engine_request *req, engine_decision
 	const char *rule;
 	c.spec = select_spec(p, c.namespace, c.labels, &rule);
 	c.explain = req->explain || c.spec->mode == POLICY_WARN;
+	narrow_to_scc(&c);
 	c.rule = rule;
 	if ((rc = judge_containers(&c)) < 0)
 		goto done;

@@ -65,7 +65,15 @@ typedef struct engine_ctx {
 	char deny_msg[2048];
 	nonroot_state nr;
 	engine_ctr *cur; /* the container being judged, for messages */
+	/* OpenShift: the SCC the pod was admitted under (openshift.io/scc). */
+	const char *scc_name;   /* NULL: not on OpenShift, or not yet chosen */
+	const policy_scc *scc;  /* NULL with scc_name set: an SCC capgate does not know */
+	policy_spec scc_spec;   /* the policy spec narrowed to what the SCC admits */
 } engine_ctx;
+
+/* Whether the pod's SCC admits a root init container / this sysctl. */
+bool engine_scc_allows_root(const engine_ctx *c);
+bool engine_scc_allows_sysctl(const engine_ctx *c, const char *name);
 
 void engine_warn(engine_ctx *c, const char *fmt, ...) CG_PRINTF(2, 3);
 void engine_change(engine_ctx *c, const engine_ctr *ct, const char *fmt, ...) CG_PRINTF(3, 4);

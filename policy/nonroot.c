@@ -125,6 +125,8 @@ static int sysctl_port(engine_ctx *c, engine_ctr *ct)
 		port = c->policy->nonroot.unprivileged_port_start;
 	if (port < 0)
 		return 0; /* no port known: the sysctl value would be a guess */
+	if (!engine_scc_allows_sysctl(c, SYSCTL_PORT))
+		return 0;
 	const char *have = pod_sysctl(c, SYSCTL_PORT);
 	if (have != NULL) {
 		char *end;
@@ -159,6 +161,8 @@ static int sysctl_ping(engine_ctx *c, engine_ctr *ct)
 	}
 	if (r <= 0 || gid < 0 || gid > 4294967294LL)
 		return r < 0 ? r : 0;
+	if (!engine_scc_allows_sysctl(c, SYSCTL_PING))
+		return 0;
 	const char *have = pod_sysctl(c, SYSCTL_PING);
 	if (have != NULL) {
 		long long lo, hi;
@@ -212,6 +216,8 @@ static int wrap_command(engine_ctx *c, engine_ctr *ct, caps_set caps)
 	bool ephemeral = strcmp(ct->list, "ephemeralContainers") == 0;
 	if (ephemeral && nr->delivery != POLICY_DELIVERY_IMAGE)
 		return 0; /* a live pod cannot gain volumes or init containers */
+	if (nr->delivery == POLICY_DELIVERY_INIT_CONTAINER && !engine_scc_allows_root(c))
+		return 0; /* the SCC would reject the root init container */
 	char arg[512] = "--caps=";
 	caps_set_format(caps, arg + 7, sizeof(arg) - 7);
 	for (char *p = arg; *p; p++)
@@ -375,7 +381,10 @@ int nonroot_judge(engine_ctx *c, engine_ctr *ct)
 		/* Nothing to change: the object is as good as capgate can make
 		 * it, and the user is told. */
 		engine_warn(c, "%s runs as non-root: %s will have no effect (%s)", engine_label(ct),
-			    names, host_net ? "hostNetwork" : "no sysctl fits, no command to wrap");
+			    names,
+			    host_net       ? "hostNetwork"
+			    : c->scc_name ? "its SCC admits no fitting sysctl or wrapper"
+					  : "no sysctl fits, no command to wrap");
 	}
 	return 0;
 }
@@ -459,6 +468,11 @@ int nonroot_finish(engine_ctx *c)
 		if (patch_append(c->ops, c->pod_spec, &c->spec_path, NULL, 0, "volumes", vol) < 0)
 			c->oom = true;
 		c->changed = c->nr.acted = true;
+		/* KEP-4639 first asked runtimes to mount image volumes noexec
+		 * (CRI-O did); the wrapper cannot run from such a mount. */
+		if (c->nr.wrapped_image_volume)
+			engine_warn(c, "capgate-ambient from an image volume: needs a runtime that mounts "
+				       "it without noexec/nosuid");
 	}
 	json_t *inits = json_object_get(c->pod_spec, "initContainers");
 	if (c->nr.wrapped_init && !has_named(inits, NONROOT_INIT_CONTAINER)) {

@@ -40,8 +40,9 @@ typedef struct loader {
 	"mode", "requiredDropCapabilities", "allowedCapabilities", "defaultAddCapabilities",       \
 		"onDisallowed", "allowPrivileged", "nonRoot"
 enum { K_MODE, K_DROP, K_ALLOWED, K_DEFAULT_ADD, K_ON_DISALLOWED, K_PRIVILEGED, K_NONROOT, K_N };
-static const char *const spec_keys[] = {OVERRIDE_KEYS, "onError", "exemptions", "rules", NULL};
-enum { K_ON_ERROR = K_N, K_EXEMPTIONS, K_RULES, K_SPEC_N };
+static const char *const spec_keys[] = {OVERRIDE_KEYS, "onError", "exemptions", "rules",
+					"openshift", NULL};
+enum { K_ON_ERROR = K_N, K_EXEMPTIONS, K_RULES, K_OPENSHIFT, K_SPEC_N };
 static const char *const rule_keys[] = {"name", "match", OVERRIDE_KEYS, NULL};
 enum { R_NAME, R_MATCH, R_OVERRIDES, R_N = R_OVERRIDES + K_N };
 
@@ -388,6 +389,113 @@ static int read_rules(loader *l, yaml_node_t *n, const char *path)
 	return 0;
 }
 
+static const char *const run_as_user_names[] = {"RunAsAny", "MustRunAs", "MustRunAsRange",
+						 "MustRunAsNonRoot", NULL};
+
+static int read_scc(loader *l, yaml_node_t *n, const char *path, policy_scc *scc)
+{
+	static const char *const keys[] = {"name", "allowedCapabilities", "defaultAddCapabilities",
+					   "forbiddenSysctls", "runAsUser", NULL};
+	yaml_node_t *v[5];
+	caps_src src = {0};
+	char p[160];
+	int run_as = 2;
+	if (pyaml_fields(&l->y, n, path, keys, v) < 0 ||
+	    pyaml_required(&l->y, n, path, "name", v[0]) < 0 ||
+	    read_string(l, v[0], sub(p, sizeof(p), path, "name"), 253, &scc->name) < 0 ||
+	    read_caps(l, v[1], path, "allowedCapabilities", true, &scc->allowed, &src) < 0 ||
+	    read_caps(l, v[2], path, "defaultAddCapabilities", false, &scc->default_add, &src) < 0 ||
+	    read_enum(l, v[4], path, "runAsUser", run_as_user_names, &run_as) < 0)
+		return -1;
+	scc->run_as_any = run_as == 0;
+	if (v[3] == NULL)
+		return 0;
+	sub(p, sizeof(p), path, "forbiddenSysctls");
+	if (pyaml_list(&l->y, v[3], p, "forbiddenSysctls") < 0)
+		return -1;
+	size_t count = pyaml_list_len(v[3]);
+	if (count > 0 && (scc->forbidden_sysctls.v = calloc(count, sizeof(char *))) == NULL)
+		return oom(l);
+	for (size_t i = 0; i < count; i++) {
+		char q[180];
+		snprintf(q, sizeof(q), "%s[%zu]", p, i);
+		if (read_string(l, pyaml_list_at(&l->y, v[3], i), q, 253,
+				&scc->forbidden_sysctls.v[i]) < 0)
+			return -1;
+		scc->forbidden_sysctls.n++;
+	}
+	return 0;
+}
+
+static int read_openshift(loader *l, yaml_node_t *n, const char *path)
+{
+	static const char *const keys[] = {"sccs", NULL};
+	yaml_node_t *v[1];
+	char p[160];
+	if (pyaml_fields(&l->y, n, path, keys, v) < 0)
+		return -1;
+	if (v[0] == NULL)
+		return 0;
+	sub(p, sizeof(p), path, "sccs");
+	if (pyaml_list(&l->y, v[0], p, "sccs") < 0)
+		return -1;
+	size_t count = pyaml_list_len(v[0]);
+	if (count > 0 && (l->p->sccs = calloc(count, sizeof(*l->p->sccs))) == NULL)
+		return oom(l);
+	for (size_t i = 0; i < count; i++) {
+		char q[180];
+		snprintf(q, sizeof(q), "%s[%zu]", p, i);
+		l->p->n_sccs++;
+		if (read_scc(l, pyaml_list_at(&l->y, v[0], i), q, &l->p->sccs[i]) < 0)
+			return -1;
+		for (size_t k = 0; k < i; k++)
+			if (strcmp(l->p->sccs[k].name, l->p->sccs[i].name) == 0)
+				return pyaml_fail(&l->y, pyaml_list_at(&l->y, v[0], i), q,
+						  "SCC \"%s\" is described twice",
+						  l->p->sccs[i].name);
+	}
+	return 0;
+}
+
+/* OpenShift 4's default SCCs, as far as capgate's output goes. */
+#define C(n) CAPS_BIT(n)
+
+static const policy_scc builtin_sccs[] = {
+	{"restricted-v2", C(10), 0, {NULL, 0}, false},
+	{"nonroot-v2", C(10), 0, {NULL, 0}, false},
+	{"hostnetwork-v2", C(10), 0, {NULL, 0}, false},
+	{"restricted", 0, 0, {NULL, 0}, false},
+	{"nonroot", 0, 0, {NULL, 0}, false},
+	{"hostnetwork", 0, 0, {NULL, 0}, false},
+	{"hostaccess", 0, 0, {NULL, 0}, false},
+	{"anyuid", 0, 0, {NULL, 0}, true},
+	{"hostmount-anyuid", 0, 0, {NULL, 0}, true},
+	{"privileged", C(CAPS_ALL), 0, {NULL, 0}, true},
+};
+#undef C
+
+const policy_scc *policy_find_scc(const cg_policy *p, const char *name)
+{
+	for (size_t i = 0; name && i < p->n_sccs; i++)
+		if (strcmp(p->sccs[i].name, name) == 0)
+			return &p->sccs[i];
+	for (size_t i = 0; name && i < sizeof(builtin_sccs) / sizeof(builtin_sccs[0]); i++)
+		if (strcmp(builtin_sccs[i].name, name) == 0)
+			return &builtin_sccs[i];
+	return NULL;
+}
+
+bool policy_scc_forbids_sysctl(const policy_scc *scc, const char *name)
+{
+	for (size_t i = 0; i < scc->forbidden_sysctls.n; i++) {
+		const char *f = scc->forbidden_sysctls.v[i];
+		size_t n = strlen(f);
+		if (n > 0 && f[n - 1] == '*' ? strncmp(f, name, n - 1) == 0 : strcmp(f, name) == 0)
+			return true;
+	}
+	return false;
+}
+
 static int read_spec(loader *l, yaml_node_t *n)
 {
 	yaml_node_t *v[K_SPEC_N];
@@ -400,7 +508,8 @@ static int read_spec(loader *l, yaml_node_t *n)
 		return -1;
 	l->p->on_error = (enum policy_on_error)on_error;
 	/* Rules copy the spec, so they are read after everything they inherit. */
-	if ((v[K_EXEMPTIONS] && read_exemptions(l, v[K_EXEMPTIONS], "spec.exemptions") < 0) ||
+	if ((v[K_OPENSHIFT] && read_openshift(l, v[K_OPENSHIFT], "spec.openshift") < 0) ||
+	    (v[K_EXEMPTIONS] && read_exemptions(l, v[K_EXEMPTIONS], "spec.exemptions") < 0) ||
 	    (v[K_RULES] && read_rules(l, v[K_RULES], "spec.rules") < 0))
 		return -1;
 	return 0;
@@ -520,5 +629,10 @@ void policy_free(cg_policy *p)
 		labels_free(&p->rules[i].labels);
 	}
 	free(p->rules);
+	for (size_t i = 0; i < p->n_sccs; i++) {
+		free(p->sccs[i].name);
+		strlist_free(&p->sccs[i].forbidden_sysctls);
+	}
+	free(p->sccs);
 	free(p);
 }

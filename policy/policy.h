@@ -87,6 +87,18 @@ typedef struct policy_rule {
 	policy_spec spec;          /* resolved: policy spec + this rule's keys */
 } policy_rule;
 
+/* What an OpenShift SecurityContextConstraints admits, as far as capgate's
+ * output is concerned. SCC admission records the SCC it chose in the pod's
+ * openshift.io/scc annotation before webhooks run, and validates the final
+ * pod against it after them: capgate must emit nothing it would reject. */
+typedef struct policy_scc {
+	char *name;
+	caps_set allowed;       /* allowedCapabilities; CAPS_ALL is "*" */
+	caps_set default_add;   /* defaultAddCapabilities */
+	policy_strlist forbidden_sysctls; /* names, or patterns ending in '*' */
+	bool run_as_any;        /* runAsUser RunAsAny: a root init container passes */
+} policy_scc;
+
 typedef struct cg_policy {
 	char *name;
 	policy_spec spec;
@@ -95,6 +107,8 @@ typedef struct cg_policy {
 	policy_exemptions exemptions;
 	policy_rule *rules;
 	size_t n_rules;
+	policy_scc *sccs; /* spec.openshift.sccs: described by the admin */
+	size_t n_sccs;
 } cg_policy;
 
 /* Parses a policy document. name is used in error messages (a file name, or
@@ -105,6 +119,15 @@ int policy_load(const char *buf, size_t len, const char *name, cg_policy **out, 
 /* The embedded default policy (policy/default.yaml, linked in verbatim). */
 int policy_load_default(cg_policy **out, cg_error *err) CG_MUST_CHECK;
 const char *policy_default_yaml(size_t *len);
+
+/* The SCC named name: the policy's own description first, else OpenShift's
+ * default SCCs as shipped (restricted-v2, nonroot-v2, hostnetwork-v2,
+ * restricted, nonroot, hostnetwork, anyuid, hostmount-anyuid, hostaccess,
+ * privileged). NULL when capgate does not know it. */
+const policy_scc *policy_find_scc(const cg_policy *p, const char *name);
+
+/* Whether the SCC forbids setting sysctl name. */
+bool policy_scc_forbids_sysctl(const policy_scc *scc, const char *name);
 
 void policy_free(cg_policy *p);
 static inline void policy_freep(cg_policy **p)
