@@ -305,7 +305,9 @@ static const jsonsel *field_sel(const jsonsel *sel, const char *key, size_t len)
 {
 	for (size_t i = 0; i < sel->n_fields; i++) {
 		const char *k = sel->fields[i].key;
-		if (k[0] == key[0] && memcmp(k, key, len) == 0 && k[len] == '\0')
+		/* Length first: memcmp may read all len bytes of k, past its
+		 * end when the key is longer (or holds U+0000). */
+		if (k[0] == key[0] && strnlen(k, len + 1) == len && memcmp(k, key, len) == 0)
 			return sel->fields[i].sel;
 	}
 	return NULL;
