@@ -448,17 +448,27 @@ int server_start(const server_config *cfg, pstore *policies, server **out, cg_er
 	if (s->addr.sa.sa_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
 	bool mtls = cfg->client_ca_pem != NULL;
+	/* One thread means no pool: MHD warns about a pool of size 0 or 1, so
+	 * the option slot repeats the connection limit instead. */
+	enum MHD_OPTION pool =
+		cfg->threads > 1 ? MHD_OPTION_THREAD_POOL_SIZE : MHD_OPTION_CONNECTION_LIMIT;
+	unsigned int pool_arg = cfg->threads > 1 ? cfg->threads : cfg->max_connections;
 	/* The logger goes first: MHD reports problems with later options. */
-	s->daemon = MHD_start_daemon(
-		flags, 0, NULL, NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_error, NULL,
-		MHD_OPTION_SOCK_ADDR, &s->addr.sa, MHD_OPTION_THREAD_POOL_SIZE,
-		cfg->threads > 1 ? cfg->threads : 0u, MHD_OPTION_CONNECTION_LIMIT,
-		cfg->max_connections, MHD_OPTION_CONNECTION_TIMEOUT, cfg->timeout,
+	// clang-format off
+	s->daemon = MHD_start_daemon(flags, 0, NULL, NULL, on_request, s,
+		MHD_OPTION_EXTERNAL_LOGGER, on_mhd_error, NULL,
+		MHD_OPTION_SOCK_ADDR, &s->addr.sa,
+		pool, pool_arg,
+		MHD_OPTION_CONNECTION_LIMIT, cfg->max_connections,
+		MHD_OPTION_CONNECTION_TIMEOUT, cfg->timeout,
 		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONN_MEMORY,
-		MHD_OPTION_HTTPS_PRIORITIES, cfg->priorities, MHD_OPTION_HTTPS_CERT_CALLBACK,
-		tlscert_retrieve, MHD_OPTION_HTTPS_MEM_TRUST, cfg->client_ca_pem,
+		MHD_OPTION_HTTPS_PRIORITIES, cfg->priorities,
+		MHD_OPTION_HTTPS_CERT_CALLBACK, tlscert_retrieve,
+		MHD_OPTION_HTTPS_MEM_TRUST, cfg->client_ca_pem,
 		MHD_OPTION_NOTIFY_CONNECTION, mtls ? on_connection : NULL, NULL,
-		MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_END);
+		MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
+		MHD_OPTION_END);
+	// clang-format on
 	if (s->daemon == NULL) {
 		free(s);
 		return cg_error_set(err, 0, "cannot serve on %s (address in use, or see the log)",

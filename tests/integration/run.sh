@@ -117,6 +117,9 @@ code=$(CT=text/yaml review /mutate "$DATA/review-pod.json")
 check "Content-Type text/yaml is 415" test "$code" = 415
 code=$(CT='application/json; charset=utf-8' review /mutate "$DATA/review-pod.json")
 check "Content-Type application/json; charset=utf-8 is accepted" test "$code" = 200
+{ jq -c . "$DATA/review-pod.json" | sed "s/\"spec\":/\"deep\":$(printf '[%.0s' $(seq 100))$(printf ']%.0s' $(seq 100)),\"spec\":/"; } >"$T/deep.json"
+code=$(review /mutate "$T/deep.json")
+check "JSON nested 100 deep is 400 and says so" eval '[ "$code" = 400 ] && grep -q "deep" "$T/out"'
 code=$(cg /nothing-here -o /dev/null -w '%{http_code}')
 check "unknown path is 404" test "$code" = 404
 head -c $((9 * 1024 * 1024)) /dev/zero | tr '\0' ' ' >"$T/big.json"
@@ -259,6 +262,28 @@ check "TLS 1.1 is refused" eval '! hs -tls1_1 -cipher "DEFAULT:@SECLEVEL=0"'
 check "TLS 1.2 with a CBC suite is refused" eval '! hs -tls1_2 -cipher AES128-SHA'
 check "curl --tls-max 1.1 is refused" eval '! cg /healthz --tls-max 1.1 -o /dev/null 2>/dev/null'
 check "refused handshakes reached the server" test "$(grep -c 'libmicrohttpd' "$T/e.log")" -ge 3
+stop_server
+
+# --- limits on connections: how many, and how long one may sit idle (here
+# clients that connect and never even start the TLS handshake).
+start_server "$T/f.log" $TLS --max-connections 2 --timeout 2
+idle_conn() {
+	local t0
+	t0=$(date +%s%N)
+	exec 3<>"/dev/tcp/127.0.0.1/$PORT"
+	timeout 10 cat <&3 >/dev/null
+	echo $((($(date +%s%N) - t0) / 1000000)) >"$T/idle$1"
+}
+idle_conn 1 &
+I1=$!
+idle_conn 2 &
+I2=$!
+sleep 0.5
+check "--max-connections 2: a third connection is not served" eval '! cg /healthz -o /dev/null --max-time 1 2>/dev/null'
+wait $I1 $I2
+check "--timeout 2: silent connections are closed after 2 s ($(cat "$T/idle1") ms, $(cat "$T/idle2") ms)" \
+	eval '[ "$(cat "$T/idle1")" -ge 1900 ] && [ "$(cat "$T/idle1")" -le 4000 ] && [ "$(cat "$T/idle2")" -le 4000 ]'
+check "served again once they are gone" test "$(cg /healthz -o /dev/null -w '%{http_code}')" = 200
 stop_server
 
 [ "$FAILED" -eq 0 ]
