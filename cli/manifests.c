@@ -607,6 +607,14 @@ int cmd_scc(int argc, char **argv)
 		fprintf(stderr, "capgate scc: out of memory\n");
 		return 1;
 	}
+	/* The engine trusts only the SCC named ownSCC to admit everything the
+	 * policy emits; under any other name it would hold back. */
+	if (p->own_scc == NULL || strcmp(p->own_scc, name) != 0)
+		fprintf(stderr,
+			"capgate scc: warning: the policy's spec.openshift.ownSCC is \"%s\", not "
+			"\"%s\": "
+			"capgate will not treat this SCC as its own\n",
+			p->own_scc ? p->own_scc : "", name);
 	if (p->nonroot.delivery == POLICY_DELIVERY_IMAGE_VOLUME)
 		fprintf(stderr, "capgate scc: warning: ambient delivery imageVolume adds an "
 				"\"image\" volume, which the SCC volumes list cannot name; prefer "

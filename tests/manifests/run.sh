@@ -204,6 +204,13 @@ tap "$here/sccsim.mjs" "$CAPGATE" tests/manifests/openshift-cases
 expect_exit 2 "scc: --policy is required" "$CAPGATE" scc
 expect_exit 2 "scc: refuses name Bad_Name" "$CAPGATE" scc --policy policy/default.yaml --name Bad_Name
 expect_exit 1 "scc: refuses a bad policy" "$CAPGATE" scc --policy "$tmp/bad-policy.yaml"
+# The engine trusts the SCC named by the policy's ownSCC only.
+"$CAPGATE" scc --policy policy/default.yaml --name other >/dev/null 2>"$tmp/err"
+if grep -q 'ownSCC is "capgate", not "other"' "$tmp/err"; then ok "scc: warns when --name is not the policy's ownSCC"; else
+	not_ok "scc: warns when --name is not the policy's ownSCC"; fi
+"$CAPGATE" scc --policy policy/default.yaml >/dev/null 2>"$tmp/err"
+if [ ! -s "$tmp/err" ]; then ok "scc: no warning for the default name"; else
+	not_ok "scc: no warning for the default name"; sed 's/^/# /' "$tmp/err"; fi
 
 # ---- Dockerfile ----------------------------------------------------------
 if [ -x "$here/node_modules/.bin/dockerfile-utils" ]; then
