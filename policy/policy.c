@@ -429,11 +429,17 @@ static int read_scc(loader *l, yaml_node_t *n, const char *path, policy_scc *scc
 
 static int read_openshift(loader *l, yaml_node_t *n, const char *path)
 {
-	static const char *const keys[] = {"sccs", NULL};
-	yaml_node_t *v[1];
+	static const char *const keys[] = {"sccs", "ownSCC", NULL};
+	yaml_node_t *v[2];
 	char p[160];
 	if (pyaml_fields(&l->y, n, path, keys, v) < 0)
 		return -1;
+	if (v[1] != NULL) {
+		free(l->p->own_scc);
+		l->p->own_scc = NULL;
+		if (read_string(l, v[1], sub(p, sizeof(p), path, "ownSCC"), 253, &l->p->own_scc) < 0)
+			return -1;
+	}
 	if (v[0] == NULL)
 		return 0;
 	sub(p, sizeof(p), path, "sccs");
@@ -474,8 +480,14 @@ static const policy_scc builtin_sccs[] = {
 };
 #undef C
 
+/* The SCC `capgate scc` renders from a policy admits everything the policy
+ * makes capgate emit. */
+static const policy_scc own_scc = {"(own)", CAPS_BIT(CAPS_ALL), 0, {NULL, 0}, true};
+
 const policy_scc *policy_find_scc(const cg_policy *p, const char *name)
 {
+	if (name && p->own_scc && strcmp(name, p->own_scc) == 0)
+		return &own_scc;
 	for (size_t i = 0; name && i < p->n_sccs; i++)
 		if (strcmp(p->sccs[i].name, name) == 0)
 			return &p->sccs[i];
@@ -568,7 +580,8 @@ static cg_policy *policy_new(void)
 	p->nonroot.delivery = POLICY_DELIVERY_INIT_CONTAINER;
 	p->nonroot.wrapper_path = strdup(DEFAULT_WRAPPER_PATH);
 	p->nonroot.image = strdup(DEFAULT_AMBIENT_IMAGE);
-	if (p->nonroot.wrapper_path == NULL || p->nonroot.image == NULL) {
+	p->own_scc = strdup("capgate");
+	if (p->nonroot.wrapper_path == NULL || p->nonroot.image == NULL || p->own_scc == NULL) {
 		policy_free(p);
 		return NULL;
 	}
@@ -634,5 +647,6 @@ void policy_free(cg_policy *p)
 		strlist_free(&p->sccs[i].forbidden_sysctls);
 	}
 	free(p->sccs);
+	free(p->own_scc);
 	free(p);
 }

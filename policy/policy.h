@@ -109,6 +109,8 @@ typedef struct cg_policy {
 	size_t n_rules;
 	policy_scc *sccs; /* spec.openshift.sccs: described by the admin */
 	size_t n_sccs;
+	char *own_scc;    /* spec.openshift.ownSCC: the SCC `capgate scc` wrote from
+			   * this policy, which admits all it emits */
 } cg_policy;
 
 /* Parses a policy document. name is used in error messages (a file name, or
@@ -120,7 +122,8 @@ int policy_load(const char *buf, size_t len, const char *name, cg_policy **out, 
 int policy_load_default(cg_policy **out, cg_error *err) CG_MUST_CHECK;
 const char *policy_default_yaml(size_t *len);
 
-/* The SCC named name: the policy's own description first, else OpenShift's
+/* The SCC named name: ownSCC (admits what the policy emits), the policy's
+ * own descriptions, else OpenShift's
  * default SCCs as shipped (restricted-v2, nonroot-v2, hostnetwork-v2,
  * restricted, nonroot, hostnetwork, anyuid, hostmount-anyuid, hostaccess,
  * privileged). NULL when capgate does not know it. */
