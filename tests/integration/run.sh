@@ -100,6 +100,10 @@ dry() { jq '.request.dryRun = true' "$DATA/review-pod.json" >"$T/dry.json" &&
 	review /mutate "$DATA/review-pod.json" >/dev/null && jq -S .response "$T/out" | cmp -s - "$T/dry.out"; }
 check "dryRun: true gets the same answer" dry
 
+jq '.request.object.spec.containers = "not a list"' "$DATA/review-pod.json" >"$T/shape.json"
+code=$(review /mutate "$T/shape.json")
+check "an object the engine cannot judge is denied (onError: deny), never allowed" \
+	eval '[ "$code" = 200 ] && jq -e ".response.allowed == false and .response.uid == \"$UID0\"" "$T/out" >/dev/null'
 printf '{"kind":"AdmissionReview","request":' >"$T/trunc.json"
 code=$(review /mutate "$T/trunc.json")
 check "malformed JSON is 400" test "$code" = 400
@@ -153,7 +157,8 @@ log_ok() {
 	  and .namespace == "shop" and .operation == "CREATE" and .decision == "patched"
 	  and .patch_ops > 0 and (.us | type) == "number" and .dry_run == false' &&
 		log_has "$T/a.log" '.status == 400 and (.error | test("uid"))' &&
-		log_has "$T/a.log" '.status == 415 and .path == "/mutate"'
+		log_has "$T/a.log" '.status == 415 and .path == "/mutate"' &&
+		log_has "$T/a.log" '.decision == "error" and (.error | test("not a list"))'
 
 }
 check "one JSON log line per review and per error" log_ok || diag <"$T/a.log"
