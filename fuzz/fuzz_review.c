@@ -1,0 +1,477 @@
+/* The whole review path with oracles: bytes -> review_handle -> decode the
+ * patch -> apply it with the project's JSON Patch -> check what product.md
+ * promises of the result -> review the result again (no patch).
+ *
+ * Input: the first byte picks the policy, the rest is the request body. The
+ * oracle reads the request with a full parse (jsonsel_all), independently of
+ * the pruned tree review_handle builds, and restates the engine's scope rules
+ * (operations, exempt namespaces, mirror and Windows pods, the kinds and
+ * their templates) from product.md rather than calling into the engine.
+ */
+#include <jansson.h>
+#include <stdbool.h>
+#include <string.h>
+
+#include "common/arena.h"
+#include "common/buf.h"
+#include "fuzz/fuzz.h"
+#include "policy/caps.h"
+#include "policy/jsonpatch.h"
+#include "policy/jsonsel.h"
+#include "policy/policy.h"
+#include "policy/review.h"
+
+#define OWN_INIT "capgate-ambient-install"
+
+/* Non-default policies: one of each non-root strategy, a rule, specific
+ * required drops, a deny policy and a warn-mode one. onError stays deny in
+ * all of them, so that "allowed" always means "judged". */
+static const char *const policy_yaml[] = {
+	NULL, /* the embedded default */
+	"apiVersion: capgate.dev/v1\nkind: CapabilityPolicy\nmetadata: {name: fuzz-sysctl}\n"
+	"spec:\n  requiredDropCapabilities: [ALL, NET_ADMIN]\n"
+	"  allowedCapabilities: [NET_BIND_SERVICE, NET_RAW, CHOWN]\n"
+	"  defaultAddCapabilities: [CHOWN]\n"
+	"  nonRoot: {strategy: sysctl, unprivilegedPortStart: 80, netRaw: ping}\n",
+	"apiVersion: capgate.dev/v1\nkind: CapabilityPolicy\nmetadata: {name: fuzz-ambient}\n"
+	"spec:\n  allowedCapabilities: [NET_BIND_SERVICE, NET_RAW]\n"
+	"  nonRoot:\n    strategy: ambient\n    netRaw: raw\n    ambient:\n"
+	"      delivery: initContainer\n      image: capgate:0.1.0\n      entrypoints:\n"
+	"      - {image: \"docker.io/library/nginx:*\", command: [/docker-entrypoint.sh],"
+	" args: [nginx, -g, \"daemon off;\"]}\n"
+	"      - {image: \"*/busybox:*\", command: [sh]}\n"
+	"  rules:\n  - name: netops\n    match: {namespaces: [netops]}\n"
+	"    allowedCapabilities: [NET_BIND_SERVICE, NET_RAW, NET_ADMIN]\n",
+	"apiVersion: capgate.dev/v1\nkind: CapabilityPolicy\nmetadata: {name: fuzz-deny}\n"
+	"spec:\n  allowedCapabilities: [NET_BIND_SERVICE]\n  onDisallowed: deny\n"
+	"  nonRoot:\n    strategy: auto\n    ambient: {delivery: image, wrapperPath: /cg/ambient}\n",
+	"apiVersion: capgate.dev/v1\nkind: CapabilityPolicy\nmetadata: {name: fuzz-warn}\n"
+	"spec:\n  mode: warn\n",
+};
+#define N_POLICIES (sizeof(policy_yaml) / sizeof(policy_yaml[0]))
+static cg_policy *policies[N_POLICIES];
+
+/* How far inputs get, printed at exit when FUZZ_STATS is set: proof that
+ * the oracles run, not just the parser. */
+static struct {
+	unsigned long inputs, reviews, allowed, patched, checked, containers;
+} stats;
+
+static void print_stats(void)
+{
+	fprintf(stderr,
+		"fuzz_review: %lu inputs, %lu reviews answered, %lu allowed, %lu patched, "
+		"%lu objects checked, %lu containers checked\n",
+		stats.inputs, stats.reviews, stats.allowed, stats.patched, stats.checked,
+		stats.containers);
+}
+
+/* The kubelet's safe sysctls (product.md). */
+static const char *const safe_sysctls[] = {
+	"kernel.shm_rmid_forced",	  "net.ipv4.ip_local_port_range",
+	"net.ipv4.tcp_syncookies",	  "net.ipv4.ping_group_range",
+	"net.ipv4.ip_unprivileged_port_start", "net.ipv4.ip_local_reserved_ports",
+	"net.ipv4.tcp_keepalive_time",	  "net.ipv4.tcp_keepalive_intvl",
+	"net.ipv4.tcp_keepalive_probes", "net.ipv4.tcp_fin_timeout",
+	"net.ipv4.tcp_rmem",		  "net.ipv4.tcp_wmem",
+};
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	arena_install_json();
+	if (getenv("FUZZ_STATS"))
+		atexit(print_stats);
+	for (size_t i = 0; i < N_POLICIES; i++) {
+		cg_error err = {0};
+		int rc = policy_yaml[i] ? policy_load(policy_yaml[i], strlen(policy_yaml[i]),
+						      "fuzz-policy", &policies[i], &err)
+					: policy_load_default(&policies[i], &err);
+		FUZZ_CHECK(rc == 0, "policy %zu: %s", i, err.msg);
+	}
+	return 0;
+}
+
+static const char *str(json_t *o, const char *key)
+{
+	return json_string_value(json_object_get(o, key));
+}
+
+static bool eq(const char *a, const char *b)
+{
+	return a && b && strcmp(a, b) == 0;
+}
+
+static int b64val(int c)
+{
+	if (c >= 'A' && c <= 'Z')
+		return c - 'A';
+	if (c >= 'a' && c <= 'z')
+		return c - 'a' + 26;
+	if (c >= '0' && c <= '9')
+		return c - '0' + 52;
+	return c == '+' ? 62 : c == '/' ? 63 : -1;
+}
+
+/* Strict standard base64 (padding required), as Go's decoder reads it. */
+static json_t *decode_patch(const char *s, size_t n)
+{
+	FUZZ_CHECK(n % 4 == 0 && n > 0, "patch base64 length %zu", n);
+	unsigned char *raw = malloc(n / 4 * 3);
+	size_t k = 0;
+	for (size_t i = 0; i < n; i += 4) {
+		int v[4];
+		for (int j = 0; j < 4; j++) {
+			v[j] = b64val((unsigned char)s[i + j]);
+			bool pad = s[i + j] == '=' && i + 4 == n && (j == 3 || (j == 2 && s[i + 3] == '='));
+			FUZZ_CHECK(v[j] >= 0 || pad, "bad base64 at %zu", i + j);
+			if (pad)
+				v[j] = -2;
+		}
+		raw[k++] = (unsigned char)(v[0] << 2 | v[1] >> 4);
+		if (v[2] >= 0)
+			raw[k++] = (unsigned char)((v[1] & 15) << 4 | v[2] >> 2);
+		if (v[3] >= 0)
+			raw[k++] = (unsigned char)((v[2] & 3) << 6 | v[3]);
+	}
+	json_error_t je;
+	json_t *patch = json_loadb((const char *)raw, k, JSON_REJECT_DUPLICATES, &je);
+	FUZZ_CHECK(patch != NULL, "patch is not JSON: %s: %.*s", je.text, (int)k, (char *)raw);
+	FUZZ_CHECK(json_is_array(patch) && json_array_size(patch) > 0, "patch not a non-empty array");
+	free(raw);
+	return patch;
+}
+
+typedef struct answer {
+	json_t *resp; /* the parsed response body, NULL when review_handle failed */
+	bool allowed;
+	json_t *patch; /* decoded, or NULL */
+} answer;
+
+static void answer_clear(answer *a)
+{
+	json_decref(a->resp);
+	json_decref(a->patch);
+	memset(a, 0, sizeof(*a));
+}
+
+/* review_handle, plus everything any answer must satisfy. */
+static int ask(const cg_policy *p, enum review_endpoint ep, const char *body, size_t len,
+	       json_t *uid, answer *a)
+{
+	cg_buf out = {0};
+	review_summary sum;
+	cg_error err = {0};
+	memset(a, 0, sizeof(*a));
+	int rc = review_handle(p, ep, body, len, &out, &sum, &err);
+	if (rc < 0) {
+		buf_free(&out);
+		return rc;
+	}
+	json_error_t je;
+	a->resp = json_loadb(out.data, out.len, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &je);
+	FUZZ_CHECK(a->resp != NULL, "response is not JSON: %s: %.*s", je.text, (int)out.len,
+		   out.data);
+	buf_free(&out);
+	FUZZ_CHECK(eq(str(a->resp, "kind"), "AdmissionReview"), "response kind");
+	json_t *r = json_object_get(a->resp, "response");
+	json_t *ruid = json_object_get(r, "uid");
+	FUZZ_CHECK(json_is_string(ruid) && (uid == NULL || json_equal(ruid, uid)),
+		   "response uid is not the request's");
+	json_t *allowed = json_object_get(r, "allowed");
+	FUZZ_CHECK(json_is_boolean(allowed), "response.allowed not a boolean");
+	a->allowed = json_is_true(allowed);
+	if (!a->allowed) {
+		json_t *st = json_object_get(r, "status");
+		FUZZ_CHECK(json_is_integer(json_object_get(st, "code")) && str(st, "message"),
+			   "denial without status code and message");
+	}
+	json_t *pt = json_object_get(r, "patch");
+	FUZZ_CHECK(ep == REVIEW_MUTATE || (pt == NULL && json_object_get(r, "patchType") == NULL),
+		   "/validate answered with a patch");
+	if (pt != NULL) {
+		FUZZ_CHECK(a->allowed && eq(str(r, "patchType"), "JSONPatch") && json_is_string(pt),
+			   "patch without allowed/patchType");
+		a->patch = decode_patch(json_string_value(pt), json_string_length(pt));
+	}
+	size_t i;
+	json_t *w;
+	json_array_foreach(json_object_get(r, "warnings"), i, w)
+	{
+		const char *s = json_string_value(w);
+		FUZZ_CHECK(s && json_string_length(w) <= 120, "warning too long or not a string");
+		for (const char *q = s; *q; q++)
+			FUZZ_CHECK((unsigned char)*q >= 0x20 && *q != 0x7f, "control char in warning");
+	}
+	const char *k;
+	json_t *v;
+	json_object_foreach(json_object_get(r, "auditAnnotations"), k, v)
+	{
+		FUZZ_CHECK(strlen(k) > 0 && strlen(k) <= 63 && !strchr(k, '/') && json_is_string(v),
+			   "bad audit annotation key %s", k);
+		for (const char *q = k; *q; q++)
+			FUZZ_CHECK((*q >= 'a' && *q <= 'z') || (*q >= 'A' && *q <= 'Z') ||
+					   (*q >= '0' && *q <= '9') || strchr("-_.", *q),
+				   "audit key %s", k);
+	}
+	return 0;
+}
+
+/* Where each kind keeps its pod (product.md), as keys from the object. */
+static json_t *pod_template(const char *kind, json_t *obj)
+{
+	static const struct {
+		const char *kind;
+		const char *path[4];
+	} kinds[] = {
+		{"Pod", {NULL}},
+		{"Deployment", {"spec", "template"}},
+		{"ReplicaSet", {"spec", "template"}},
+		{"StatefulSet", {"spec", "template"}},
+		{"DaemonSet", {"spec", "template"}},
+		{"Job", {"spec", "template"}},
+		{"ReplicationController", {"spec", "template"}},
+		{"PodTemplate", {"template"}},
+		{"CronJob", {"spec", "jobTemplate", "spec", "template"}},
+	};
+	for (size_t k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++) {
+		if (!eq(kind, kinds[k].kind))
+			continue;
+		for (size_t i = 0; i < 4 && kinds[k].path[i]; i++)
+			obj = json_object_get(obj, kinds[k].path[i]);
+		return obj;
+	}
+	return NULL;
+}
+
+typedef struct scope {
+	const cg_policy *p;
+	const policy_spec *spec;
+	json_t *template; /* the Pod or the template in the judged object */
+	bool ephemeral_only;
+} scope;
+
+/* Whether the engine must have judged this request, per product.md.
+ * Returns false for what is left alone. */
+static bool in_scope(const cg_policy *p, json_t *req, json_t *obj, scope *s)
+{
+	const char *op = str(req, "operation");
+	const char *kind = str(json_object_get(req, "kind"), "kind");
+	const char *sub = str(req, "subResource");
+	bool pod = eq(kind, "Pod");
+	s->ephemeral_only = eq(sub, "ephemeralcontainers");
+	if (!eq(op, "CREATE") && !(eq(op, "UPDATE") && (!pod || s->ephemeral_only)))
+		return false;
+	const char *ns = str(req, "namespace");
+	if (ns == NULL || !ns[0])
+		ns = str(json_object_get(obj, "metadata"), "namespace");
+	ns = ns ? ns : "";
+	for (size_t i = 0; i < p->exemptions.namespaces.n; i++)
+		if (strcmp(ns, p->exemptions.namespaces.v[i]) == 0)
+			return false;
+	json_t *meta = json_object_get(obj, "metadata");
+	if (pod && json_object_get(json_object_get(meta, "annotations"), "kubernetes.io/config.mirror"))
+		return false;
+	s->template = pod_template(kind, obj);
+	json_t *spec = json_object_get(s->template, "spec");
+	if (!json_is_object(spec) || eq(str(json_object_get(spec, "os"), "name"), "windows"))
+		return false;
+	/* Rules in these policies match on namespace only. */
+	s->spec = &p->spec;
+	for (size_t r = 0; r < p->n_rules && s->spec == &p->spec; r++)
+		for (size_t i = 0; i < p->rules[r].namespaces.n; i++)
+			if (strcmp(ns, p->rules[r].namespaces.v[i]) == 0)
+				s->spec = &p->rules[r].spec;
+	s->p = p;
+	return true;
+}
+
+static caps_set read_list(json_t *list, const char *what, const char *name)
+{
+	caps_set set = 0;
+	size_t i;
+	json_t *v;
+	FUZZ_CHECK(list == NULL || json_is_array(list), "%s of %s not a list", what, name);
+	json_array_foreach(list, i, v)
+	{
+		const char *s = json_string_value(v);
+		FUZZ_CHECK(s != NULL, "%s[%zu] of %s not a string", what, i, name);
+		int n = caps_lookup(s, json_string_length(v));
+		FUZZ_CHECK(n >= 0 && caps_is_canonical(s, json_string_length(v)),
+			   "%s of %s holds %s", what, name, s);
+		FUZZ_CHECK(!(set & CAPS_BIT(n)), "%s of %s repeats %s", what, name, s);
+		set |= CAPS_BIT(n);
+	}
+	return set;
+}
+
+/* Every judged container drops ALL (and the required drops), adds only
+ * allowed capabilities, none of them also dropped, and is not privileged. */
+static void check_container(const scope *s, json_t *c, bool init)
+{
+	FUZZ_CHECK(json_is_object(c), "container not an object");
+	stats.containers++;
+	const char *name = str(c, "name");
+	name = name ? name : "?";
+	json_t *sc = json_object_get(c, "securityContext");
+	FUZZ_CHECK(json_is_object(sc), "container %s has no securityContext", name);
+	FUZZ_CHECK(!json_is_true(json_object_get(sc, "privileged")), "container %s privileged", name);
+	json_t *caps = json_object_get(sc, "capabilities");
+	FUZZ_CHECK(json_is_object(caps), "container %s has no capabilities", name);
+	caps_set drop = read_list(json_object_get(caps, "drop"), "drop", name);
+	caps_set add = read_list(json_object_get(caps, "add"), "add", name);
+	FUZZ_CHECK((drop & s->spec->required_drop) == s->spec->required_drop,
+		   "container %s does not drop every required capability", name);
+	FUZZ_CHECK(drop & CAPS_BIT(CAPS_ALL), "container %s does not drop ALL", name);
+	caps_set allowed = s->spec->allowed;
+	if (init && eq(name, OWN_INIT) && eq(str(c, "image"), s->p->nonroot.image))
+		allowed |= CAPS_BIT(31); /* SETFCAP for capgate's own installer */
+	FUZZ_CHECK((add & ~allowed) == 0, "container %s adds a capability not allowed", name);
+	FUZZ_CHECK((add & drop) == 0, "container %s adds what it drops", name);
+}
+
+static bool safe_sysctl(const char *n)
+{
+	for (size_t i = 0; n && i < sizeof(safe_sysctls) / sizeof(safe_sysctls[0]); i++)
+		if (strcmp(n, safe_sysctls[i]) == 0)
+			return true;
+	return false;
+}
+
+/* Sysctls capgate added (entries not in the original) are safe, dotted,
+ * with sane values, and there are none on hostNetwork pods. */
+static void check_sysctls(json_t *orig_spec, json_t *spec)
+{
+	json_t *before = json_object_get(json_object_get(orig_spec, "securityContext"), "sysctls");
+	json_t *after = json_object_get(json_object_get(spec, "securityContext"), "sysctls");
+	if (json_is_true(json_object_get(spec, "hostNetwork"))) {
+		FUZZ_CHECK(json_equal(before, after) || (before == NULL && after == NULL),
+			   "sysctls changed on a hostNetwork pod");
+		return;
+	}
+	size_t i, j;
+	json_t *a, *b;
+	json_array_foreach(after, i, a)
+	{
+		bool had = false;
+		json_array_foreach(before, j, b) had |= json_equal(a, b);
+		if (had)
+			continue;
+		const char *n = str(a, "name"), *v = str(a, "value");
+		FUZZ_CHECK(safe_sysctl(n), "unsafe sysctl added: %s", n ? n : "(none)");
+		FUZZ_CHECK(v != NULL, "sysctl %s without value", n);
+		long long lo, hi;
+		char tail;
+		if (strcmp(n, "net.ipv4.ping_group_range") == 0)
+			FUZZ_CHECK(sscanf(v, "%lld %lld%c", &lo, &hi, &tail) == 2 && 0 <= lo && lo <= hi,
+				   "ping_group_range \"%s\"", v);
+		if (strcmp(n, "net.ipv4.ip_unprivileged_port_start") == 0)
+			FUZZ_CHECK(sscanf(v, "%lld%c", &lo, &tail) == 1 && 0 <= lo && lo < 1024,
+				   "ip_unprivileged_port_start \"%s\"", v);
+	}
+}
+
+static void check_object(const scope *s, json_t *orig, json_t *obj, const char *kind)
+{
+	json_t *spec = json_object_get(pod_template(kind, obj), "spec");
+	json_t *orig_spec = json_object_get(pod_template(kind, orig), "spec");
+	FUZZ_CHECK(json_is_object(spec), "patched object lost its pod spec");
+	static const char *const lists[] = {"initContainers", "containers", "ephemeralContainers"};
+	for (size_t l = 0; l < 3; l++) {
+		if (s->ephemeral_only && l != 2)
+			continue;
+		json_t *list = json_object_get(spec, lists[l]);
+		FUZZ_CHECK(list == NULL || json_is_null(list) || json_is_array(list), "%s", lists[l]);
+		size_t i;
+		json_t *c;
+		json_array_foreach(list, i, c) check_container(s, c, l == 0);
+	}
+	if (!s->ephemeral_only)
+		check_sysctls(orig_spec, spec);
+}
+
+/* The patched object, reviewed again, gets no patch and passes /validate. */
+static void check_again(const cg_policy *p, json_t *review, json_t *patched, json_t *uid)
+{
+	json_t *again = json_deep_copy(review);
+	json_object_set(json_object_get(again, "request"), "object", patched);
+	char *body = json_dumps(again, JSON_COMPACT | JSON_ENCODE_ANY);
+	FUZZ_CHECK(body != NULL, "cannot dump the patched review");
+	answer a;
+	FUZZ_CHECK(ask(p, REVIEW_MUTATE, body, strlen(body), uid, &a) == 0, "re-review failed");
+	FUZZ_CHECK(a.allowed && a.patch == NULL, "not idempotent: re-review %s",
+		   a.allowed ? "patches again" : "denies");
+	answer_clear(&a);
+	FUZZ_CHECK(ask(p, REVIEW_VALIDATE, body, strlen(body), uid, &a) == 0, "re-validate failed");
+	FUZZ_CHECK(a.allowed, "/validate denies the patched object");
+	answer_clear(&a);
+	free(body);
+	json_decref(again);
+}
+
+/* The review fields without which review_handle answers 400. */
+static json_t *review_uid(json_t *review)
+{
+	const char *api = str(review, "apiVersion");
+	json_t *req = json_object_get(review, "request");
+	json_t *uid = json_object_get(req, "uid");
+	if (!(eq(api, "admission.k8s.io/v1") || eq(api, "admission.k8s.io/v1beta1")) ||
+	    !eq(str(review, "kind"), "AdmissionReview") || !json_is_object(req) ||
+	    !json_is_string(uid) || json_string_length(uid) == 0)
+		return NULL;
+	return uid;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	if (size < 1)
+		return 0;
+	stats.inputs++;
+	const cg_policy *p = policies[data[0] % N_POLICIES];
+	const char *body = (const char *)data + 1;
+	size_t len = size - 1;
+
+	json_t *review = NULL;
+	cg_error err = {0};
+	/* A full parse fails where review_handle's passes only when a value it
+	 * skips is a number longer than jsonsel builds (63 characters). */
+	bool full = jsonsel_parse(body, len, &jsonsel_all, REVIEW_MAX_DEPTH, &review, NULL, &err) == 0;
+	json_t *uid = full ? review_uid(review) : NULL;
+
+	answer m, v;
+	int rm = ask(p, REVIEW_MUTATE, body, len, uid, &m);
+	int rv = ask(p, REVIEW_VALIDATE, body, len, uid, &v);
+	FUZZ_CHECK((rm == 0) == (rv == 0), "/mutate and /validate disagree on the body");
+	FUZZ_CHECK(rm < 0 || !full || uid != NULL, "answered 200 to a body that is not a review");
+	FUZZ_CHECK(rm == 0 || !full || uid == NULL, "refused a review: %s", err.msg);
+	if (rm == 0) {
+		stats.reviews++;
+		stats.allowed += m.allowed;
+		stats.patched += m.patch != NULL;
+		FUZZ_CHECK(v.allowed == (m.allowed && m.patch == NULL),
+			   "/validate %s but /mutate %s", v.allowed ? "allows" : "denies",
+			   m.patch ? "patches" : m.allowed ? "allows" : "denies");
+		FUZZ_CHECK(p->spec.mode == POLICY_ENFORCE || m.patch == NULL, "patch in warn mode");
+	}
+	if (rm == 0 && full && m.allowed && p->spec.mode == POLICY_ENFORCE) {
+		json_t *req = json_object_get(review, "request");
+		json_t *obj = json_object_get(req, "object");
+		json_t *patched = NULL;
+		if (m.patch != NULL) {
+			FUZZ_CHECK(jsonpatch_apply(obj, m.patch, &patched, &err) == 0,
+				   "the patch does not apply: %s", err.msg);
+		}
+		scope s;
+		if (in_scope(p, req, obj, &s) && ++stats.checked)
+			check_object(&s, obj, patched ? patched : obj,
+				     str(json_object_get(req, "kind"), "kind"));
+		else
+			FUZZ_CHECK(patched == NULL, "patched what product.md leaves alone");
+		if (patched != NULL)
+			check_again(p, review, patched, uid);
+		json_decref(patched);
+	}
+	answer_clear(&m);
+	answer_clear(&v);
+	json_decref(review);
+	return 0;
+}

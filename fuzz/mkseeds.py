@@ -1,0 +1,67 @@
+#!/usr/bin/env python3
+"""Writes fuzz/corpus/review/ from the test data: tests/data/review-pod.json
+and every object of tests/cases/*/input.yaml wrapped in an AdmissionReview.
+Each seed's first byte picks fuzz_review's policy (0 default, 1 sysctl,
+2 ambient, 3 deny, 4 warn). Run from the repository root; commit the result.
+"""
+import glob
+import json
+import os
+
+import yaml
+
+OUT = "fuzz/corpus/review"
+# Cases whose own policy is close to one of fuzz_review's policies.
+POLICY_OF = {"ambient": 2, "sysctl": 1, "deny": 3, "warn": 4, "ping": 1, "netraw": 2}
+
+
+def review(obj, uid, op="CREATE", sub=None):
+    req = {
+        "uid": uid,
+        "kind": {"group": "", "version": "v1", "kind": obj.get("kind", "Pod")},
+        "resource": {"group": "", "version": "v1", "resource": "pods"},
+        "namespace": (obj.get("metadata") or {}).get("namespace", "default"),
+        "operation": op,
+        "object": obj,
+    }
+    if sub:
+        req["subResource"] = sub
+    return {"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview", "request": req}
+
+
+def write(name, sel, doc):
+    with open(os.path.join(OUT, name), "wb") as f:
+        f.write(bytes([ord("0") + sel]) + json.dumps(doc, separators=(",", ":")).encode())
+
+
+def main():
+    os.makedirs(OUT, exist_ok=True)
+    for old in glob.glob(OUT + "/*"):
+        os.remove(old)
+    with open("tests/data/review-pod.json") as f:
+        pod = json.load(f)
+    for sel in range(5):
+        write("review-pod-%d" % sel, sel, pod)
+    for case in sorted(glob.glob("tests/cases/*/input.yaml")):
+        name = case.split("/")[2]
+        sel = next((v for k, v in POLICY_OF.items() if k in name), 0)
+        args = ""
+        if os.path.exists("tests/cases/%s/args" % name):
+            args = open("tests/cases/%s/args" % name).read()
+        op = "UPDATE" if "UPDATE" in args else "CREATE"
+        with open(case) as f:
+            docs = [d for d in yaml.safe_load_all(f) if isinstance(d, dict)]
+        items = []
+        for d in docs:
+            items.extend(d.get("items") or [] if d.get("kind", "").endswith("List") else [d])
+        for i, obj in enumerate(items[:3]):
+            write("%s-%d" % (name, i), sel, review(obj, "uid-%s-%d" % (name, i), op))
+    # The ephemeralcontainers subresource, once.
+    eph = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p", "namespace": "default"},
+           "spec": {"containers": [{"name": "a", "image": "x"}],
+                    "ephemeralContainers": [{"name": "dbg", "image": "busybox:1",
+                                             "securityContext": {"capabilities": {"add": ["SYS_PTRACE"]}}}]}}
+    write("ephemeral-subresource", 3, review(eph, "uid-eph", "UPDATE", "ephemeralcontainers"))
+
+
+main()
