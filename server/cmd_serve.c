@@ -48,6 +48,7 @@ static const char usage_text[] =
 	"  --service-dns NAME     refuse a certificate that does not cover NAME\n"
 	"                         (e.g. capgate.capgate.svc)\n"
 	"  --client-ca FILE       require a client certificate issued by these CAs\n"
+	"                         (except on /healthz and /readyz, for kubelet probes)\n"
 	"  --client-cn NAME       and with this common name (e.g. kube-apiserver)\n"
 	"  --tls-priorities STR   GnuTLS priority string (default: TLS 1.3/1.2, AEAD)\n"
 	"  --max-body BYTES       larger requests get 413 (default 8388608)\n"

@@ -257,10 +257,13 @@ static enum MHD_Result start_request(server *s, struct MHD_Connection *c, const 
 				     const char *method, void **req_cls)
 {
 	cg_error err = {0};
-	if (s->cfg.client_ca_pem != NULL && !client_allowed(s, c, &err))
-		return refuse(s, c, MHD_HTTP_FORBIDDEN, method, url, NULL, true, "%s", err.msg);
 	enum route route = route_of(url);
 	bool review = route == ROUTE_MUTATE || route == ROUTE_VALIDATE;
+	/* The kubelet's probes present no client certificate: with mTLS the
+	 * health endpoints stay open (they reveal nothing), the rest is refused. */
+	bool probe = route == ROUTE_HEALTHZ || route == ROUTE_READYZ;
+	if (s->cfg.client_ca_pem != NULL && !probe && !client_allowed(s, c, &err))
+		return refuse(s, c, MHD_HTTP_FORBIDDEN, method, url, NULL, true, "%s", err.msg);
 	unsigned long long declared = 0;
 	if (route == ROUTE_NONE)
 		return refuse(s, c, MHD_HTTP_NOT_FOUND, method, url, NULL, true,

@@ -11,6 +11,9 @@
  *   GET  /metrics             Prometheus text
  *   anything else             404
  *
+ * With mTLS (client_ca_pem), everything but /healthz and /readyz needs a
+ * verified client certificate (403 otherwise): kubelet probes present none.
+ *
  * Routing looks at the path only: the apiserver appends ?timeout=10s.
  */
 #ifndef CG_SERVER_SERVER_H

@@ -254,8 +254,11 @@ code=$(review /mutate "$DATA/review-pod.json" --cert "$T/intruder.crt" --key "$T
 check "mTLS: certificate from another CA is refused ($code)" test "$code" = 403
 code=$(review /mutate "$DATA/review-pod.json" --cert "$T/othercn.crt" --key "$T/othercn.key" 2>/dev/null)
 check "mTLS: wrong CN is refused ($code)" test "$code" = 403
-check "mTLS: refusals logged and counted" eval '[ "$(jq -c "select(.status == 403)" "$T/d.log" | wc -l)" -eq 3 ] &&
-	[ "$(cg /metrics --cert "$T/apiserver.crt" --key "$T/apiserver.key" | awk "/^capgate_client_refused_total/ { print \$2 }")" = 3 ]'
+check "mTLS: /healthz and /readyz stay open to probes without a certificate" \
+	eval '[ "$(cg /healthz -o /dev/null -w "%{http_code}")" = 200 ] && [ "$(cg /readyz -o /dev/null -w "%{http_code}")" = 200 ]'
+check "mTLS: /metrics needs the certificate" test "$(cg /metrics -o /dev/null -w '%{http_code}')" = 403
+check "mTLS: refusals logged and counted" eval '[ "$(jq -c "select(.status == 403)" "$T/d.log" | wc -l)" -eq 4 ] &&
+	[ "$(cg /metrics --cert "$T/apiserver.crt" --key "$T/apiserver.key" | awk "/^capgate_client_refused_total/ { print \$2 }")" = 4 ]'
 stop_server
 
 # --- TLS versions and suites: 1.2 and 1.3 only, AEAD only.
