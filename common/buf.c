@@ -61,6 +61,12 @@ int buf_printf(cg_buf *b, const char *fmt, ...)
 	return 0;
 }
 
+/* 1 for the bytes a JSON string literal must escape (and DEL, kept out of
+ * logs and messages). */
+static const unsigned char json_escape[256] = {
+	[0x00 ... 0x1f] = 1, ['"'] = 1, ['\\'] = 1, [0x7f] = 1,
+};
+
 int buf_json_string(cg_buf *b, const char *s, size_t n)
 {
 	static const char hex[] = "0123456789abcdef";
@@ -71,8 +77,7 @@ int buf_json_string(cg_buf *b, const char *s, size_t n)
 	for (size_t i = 0; i < n; i++) {
 		/* Copy the run of bytes that need no escape in one go. */
 		size_t run = i;
-		while (run < n && (unsigned char)s[run] >= 0x20 && s[run] != '"' && s[run] != '\\' &&
-		       s[run] != 0x7f)
+		while (run < n && !json_escape[(unsigned char)s[run]])
 			run++;
 		if (run > i) {
 			if ((r = buf_reserve(b, run - i + 1)) < 0)
@@ -137,28 +142,28 @@ int buf_json_value(cg_buf *b, const json_t *v, unsigned depth)
 		const char *k;
 		json_t *m;
 		bool first = true;
-		r |= buf_append(b, "{", 1);
+		r |= buf_putc(b, '{');
 		json_object_foreach((json_t *)v, k, m)
 		{
 			if (!first)
-				r |= buf_append(b, ",", 1);
+				r |= buf_putc(b, ',');
 			first = false;
 			r |= buf_json_string(b, k, strlen(k));
-			r |= buf_append(b, ":", 1);
+			r |= buf_putc(b, ':');
 			if (r == 0)
 				r = buf_json_value(b, m, depth + 1);
 		}
-		r |= buf_append(b, "}", 1);
+		r |= buf_putc(b, '}');
 		break;
 	}
 	case JSON_ARRAY:
-		r |= buf_append(b, "[", 1);
+		r |= buf_putc(b, '[');
 		for (size_t i = 0; i < json_array_size(v) && r == 0; i++) {
 			if (i)
-				r |= buf_append(b, ",", 1);
+				r |= buf_putc(b, ',');
 			r = r ? r : buf_json_value(b, json_array_get(v, i), depth + 1);
 		}
-		r |= buf_append(b, "]", 1);
+		r |= buf_putc(b, ']');
 		break;
 	case JSON_STRING:
 		r = buf_json_string(b, json_string_value(v), json_string_length(v));

@@ -57,6 +57,11 @@ void engine_decision_clear(engine_decision *d)
 void engine_warn(engine_ctx *c, const char *fmt, ...)
 {
 	char msg[512];
+	if (strchr(fmt, '%') == NULL) { /* constant text: no formatting */
+		if (json_array_append_new(c->out->warnings, json_string_nocheck(fmt)) < 0)
+			c->oom = true;
+		return;
+	}
 	va_list ap;
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);

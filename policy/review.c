@@ -18,10 +18,12 @@
 
 SEL_OBJ(sel_named, {"name", ALL});
 SEL_OBJ(sel_mount, {"name", ALL}, {"mountPath", ALL});
+SEL_OBJ(sel_port, {"containerPort", ALL});
+static const jsonsel sel_ports = {JSONSEL_ARRAY, NULL, 0, &sel_port};
 static const jsonsel sel_named_list = {JSONSEL_ARRAY, NULL, 0, &sel_named};
 static const jsonsel sel_mounts = {JSONSEL_ARRAY, NULL, 0, &sel_mount};
 SEL_OBJ(sel_container, {"name", ALL}, {"image", ALL}, {"command", ALL}, {"args", ALL},
-	{"ports", ALL}, {"securityContext", ALL}, {"volumeMounts", &sel_mounts});
+	{"ports", &sel_ports}, {"securityContext", ALL}, {"volumeMounts", &sel_mounts});
 static const jsonsel sel_containers = {JSONSEL_ARRAY, NULL, 0, &sel_container};
 SEL_OBJ(sel_meta, {"name", ALL}, {"generateName", ALL}, {"namespace", ALL}, {"labels", ALL},
 	{"annotations", ALL});
