@@ -11,6 +11,8 @@ REVIEW=$(pwd)/tests/data/review-pod.json
 DURATION=${DURATION:-5}
 sh mk/deps.sh wrk nginx nghttp2-client python3 curl
 
+# Other work on the machine shows up in the tail latencies: say how busy it was.
+LOAD=$(cut -d' ' -f1-3 /proc/loadavg)
 T=$(mktemp -d)
 CG_PID=
 NGX_PID=
@@ -123,7 +125,8 @@ RATIO=$(awk -v a="$CG32" -v b="$NGX32" 'BEGIN { printf "%.0f", (b > 0 ? 100 * a 
 verdict() { awk -v v="$1" -v lim="$3" -v op="$2" 'BEGIN {
 	ok = (op == "<") ? (v + 0 < lim + 0) : (v + 0 >= lim + 0); printf ok ? "ok" : "MISSED" }'; }
 
-echo "== capgate serve: $(nproc) cores, wrk -t1 ${DURATION}s runs, HTTP/1.1 keep-alive over TLS,"
+echo "== capgate serve: $(nproc) cores (load average before: $LOAD), wrk -t1 ${DURATION}s runs,"
+echo "   HTTP/1.1 keep-alive over TLS,"
 echo "   POST $(wc -c <"$REVIEW")-byte Pod review to /mutate; nginx $(nginx -v 2>&1 | sed 's/.*\///') fixed $(wc -c <"$T/answer.json")-byte body =="
 printf '%-44s %10s  %s\n' "throughput, 32 connections (req/s)" "$CG32" "nginx: $NGX32"
 printf '%-44s %9s%%  target >= 30%%: %s\n' "  ratio to nginx" "$RATIO" "$(verdict "$RATIO" ">=" 30)"
