@@ -131,7 +131,7 @@ static int render_histo(cg_buf *o, const char *name, const char *ep, histo *h, c
 	unsigned long cum = 0;
 	for (size_t i = 0; i < n; i++) {
 		cum += get(&h->bucket[i]);
-		if (buf_printf(o, "%s_bucket{endpoint=\"%s\",le=\"%g\"} %lu\n", name, ep,
+		if (buf_printf(o, "%s_bucket{endpoint=\"%s\",le=\"%.9g\"} %lu\n", name, ep,
 			       (double)le[i] * scale, cum) < 0)
 			return -1;
 	}
