@@ -75,6 +75,8 @@ start_server "$T/a.log" $TLS --policy "$T/policy.yaml" --service-dns "$SNI" &&
 	diag <"$T/a.log"
 	exit 1
 }
+check "start-up refuses a port already in use" refuses "127.0.0.1:$PORT" $TLS --listen "127.0.0.1:$PORT"
+check "start-up refuses a bad --listen" refuses "ADDR:PORT" $TLS --listen localhost
 check "GET /healthz is 200" test "$(cg /healthz -o /dev/null -w '%{http_code}')" = 200
 check "GET /readyz is 200" test "$(cg /readyz -o /dev/null -w '%{http_code}')" = 200
 check "plain HTTP is not served" test "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PORT/healthz")" != 200
