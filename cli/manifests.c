@@ -245,10 +245,10 @@ static json_t *container(const render_opts *o)
 		"{s:s, s:s, s:s, s:[s], s:[s,s,s,s,s,s,s,s,s], s:[{s:s, s:i, s:s}], s:o, s:o,"
 		" s:{s:{s:s, s:s}, s:{s:s, s:s}},"
 		" s:{s:b, s:b, s:b, s:b, s:{s:[s]}, s:{s:s}},"
-		" s:[{s:s, s:s, s:s, s:b}, {s:s, s:s, s:b}]}",
+		" s:[{s:s, s:s, s:b}, {s:s, s:s, s:b}]}",
 		"name", SERVICE_NAME, "image", o->image, "imagePullPolicy", "IfNotPresent",
 		"command", "/usr/local/bin/capgate", "args", "serve", "--policy",
-		"/etc/capgate/policy.yaml", "--tls-cert", "/etc/capgate/tls/tls.crt", "--tls-key",
+		"/etc/capgate/policy/policy.yaml", "--tls-cert", "/etc/capgate/tls/tls.crt", "--tls-key",
 		"/etc/capgate/tls/tls.key", "--listen", "0.0.0.0:8443", "ports", "name", "https",
 		"containerPort", 8443, "protocol", "TCP", "livenessProbe", probe("/healthz", 10, 3),
 		"readinessProbe", probe("/readyz", 5, 2), "resources", "requests", "cpu", "100m",
@@ -256,16 +256,16 @@ static json_t *container(const render_opts *o)
 		"runAsNonRoot", 1, "allowPrivilegeEscalation", 0, "privileged", 0,
 		"readOnlyRootFilesystem", 1, "capabilities", "drop", "ALL", "seccompProfile",
 		"type", "RuntimeDefault", "volumeMounts", "name", "policy", "mountPath",
-		"/etc/capgate/policy.yaml", "subPath", "policy.yaml", "readOnly", 1, "name", "tls",
+		"/etc/capgate/policy", "readOnly", 1, "name", "tls",
 		"mountPath", "/etc/capgate/tls", "readOnly", 1);
 }
 
 static json_t *deployment(const render_opts *o)
 {
 	/* The policy's hash in the pod template: `kubectl apply` of a changed
-	 * policy then rolls the pods, which read it at start (subPath mounts are
-	 * never updated in place). kustomize gets the same from its hashed
-	 * ConfigMap name. */
+	 * policy also rolls the pods (kustomize gets the same from its hashed
+	 * ConfigMap name). An in-place edit of the ConfigMap reaches the running
+	 * pods through the directory mount and capgate's reload. */
 	json_t *spec = json_pack(
 		"{s:i, s:i, s:{s:o}, s:{s:s, s:{s:i, s:i}},"
 		" s:{s:{s:o, s:{s:s}}, s:{s:s, s:b, s:s,"

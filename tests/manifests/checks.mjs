@@ -64,13 +64,14 @@ function baseChecks(label, objs) {
 	check(`${label}: seccomp RuntimeDefault`, (csc.seccompProfile ?? psc.seccompProfile)?.type === "RuntimeDefault");
 	check(`${label}: no API token mounted`, pod.automountServiceAccountToken === false);
 	const args = c.args.join(" ");
-	check(`${label}: serve flags`, args === "serve --policy /etc/capgate/policy.yaml --tls-cert /etc/capgate/tls/tls.crt --tls-key /etc/capgate/tls/tls.key --listen 0.0.0.0:8443", args);
+	check(`${label}: serve flags`, args === "serve --policy /etc/capgate/policy/policy.yaml --tls-cert /etc/capgate/tls/tls.crt --tls-key /etc/capgate/tls/tls.key --listen 0.0.0.0:8443", args);
 	const mount = (path) => c.volumeMounts.find((m) => m.mountPath === path);
 	const vol = (m) => m && pod.volumes.find((v) => v.name === m.name);
-	const pv = vol(mount("/etc/capgate/policy.yaml"));
+	const pv = vol(mount("/etc/capgate/policy"));
 	const cm = pv && find(objs, "ConfigMap", pv.configMap?.name);
-	check(`${label}: policy ConfigMap mounted at /etc/capgate/policy.yaml`,
-		cm && mount("/etc/capgate/policy.yaml").subPath === "policy.yaml" && typeof cm.data["policy.yaml"] === "string");
+	// A directory mount, not subPath: ConfigMap edits must reach the pod.
+	check(`${label}: policy ConfigMap mounted as a directory at /etc/capgate/policy`,
+		cm && mount("/etc/capgate/policy").subPath === undefined && typeof cm.data["policy.yaml"] === "string");
 	check(`${label}: Secret capgate-tls mounted at /etc/capgate/tls`, vol(mount("/etc/capgate/tls"))?.secret?.secretName === "capgate-tls");
 	const svc = find(objs, "Service", "capgate");
 	check(`${label}: Service 443 -> 8443 selects the pods`,
