@@ -1,6 +1,7 @@
 #include "server/log.h"
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -9,11 +10,15 @@
 /* Room kept for the closing "}\n" so a truncated line is still valid JSON. */
 #define LOG_TAIL 3
 
+static size_t room(const log_line *l)
+{
+	return sizeof(l->buf) - LOG_TAIL - l->len;
+}
+
 static void put(log_line *l, const char *s, size_t n)
 {
-	size_t room = sizeof(l->buf) - LOG_TAIL - l->len;
-	if (n > room)
-		n = room;
+	if (n > room(l))
+		n = room(l);
 	memcpy(l->buf + l->len, s, n);
 	l->len += n;
 }
@@ -23,8 +28,8 @@ static void put(log_line *l, const char *s, size_t n)
 static void put_json(log_line *l, const char *s)
 {
 	static const char hex[] = "0123456789abcdef";
-	size_t room = sizeof(l->buf) - LOG_TAIL - l->len;
-	if (room < 2)
+	size_t avail = room(l);
+	if (avail < 2)
 		return;
 	char *o = l->buf + l->len;
 	size_t n = 0;
@@ -43,7 +48,7 @@ static void put_json(log_line *l, const char *s)
 		} else {
 			esc[k++] = (char)*p;
 		}
-		if (n + k + 1 > room)
+		if (n + k + 1 > avail)
 			break;
 		memcpy(o + n, esc, k);
 		n += k;
@@ -52,11 +57,17 @@ static void put_json(log_line *l, const char *s)
 	l->len += n;
 }
 
-static void put_key(log_line *l, const char *key)
+/* Writes ,"key": when the key and a value of at least value_min bytes fit;
+ * otherwise the whole field is left out, so a full line stays valid JSON.
+ * Keys are constants of plain characters. */
+static bool put_key(log_line *l, const char *key, size_t value_min)
 {
+	if (room(l) < strlen(key) + 4 + value_min)
+		return false;
 	put(l, ",", 1);
 	put_json(l, key);
 	put(l, ":", 1);
+	return true;
 }
 
 void log_begin(log_line *l, const char *level, const char *msg)
@@ -71,30 +82,28 @@ void log_begin(log_line *l, const char *level, const char *msg)
 	l->len = 0;
 	put(l, "{\"ts\":", 6);
 	put_json(l, t);
-	put_key(l, "level");
-	put_json(l, level);
-	put_key(l, "msg");
-	put_json(l, msg);
+	log_str(l, "level", level);
+	log_str(l, "msg", msg);
 }
 
 void log_str(log_line *l, const char *key, const char *val)
 {
-	put_key(l, key);
-	put_json(l, val);
+	if (put_key(l, key, 2))
+		put_json(l, val);
 }
 
 void log_int(log_line *l, const char *key, long long val)
 {
 	char n[24];
 	int k = snprintf(n, sizeof(n), "%lld", val);
-	put_key(l, key);
-	put(l, n, (size_t)k);
+	if (put_key(l, key, (size_t)k))
+		put(l, n, (size_t)k);
 }
 
 void log_bool(log_line *l, const char *key, bool val)
 {
-	put_key(l, key);
-	put(l, val ? "true" : "false", val ? 4 : 5);
+	if (put_key(l, key, 5))
+		put(l, val ? "true" : "false", val ? 4 : 5);
 }
 
 void log_end(log_line *l)

@@ -90,6 +90,39 @@ static void test_truncated_line_stays_json(void **state)
 	json_decref(j);
 }
 
+static size_t fill;
+
+static void write_nearly_full(void)
+{
+	log_line l;
+	log_begin(&l, "info", "x");
+	memset(huge, 'y', fill);
+	huge[fill] = '\0';
+	log_str(&l, "a", huge);
+	log_int(&l, "n", 1234567890123LL);
+	log_bool(&l, "b", false);
+	log_str(&l, "s", "\"\"\"");
+	log_end(&l);
+}
+
+/* Whatever field hits the end of the buffer, the line is still JSON (the
+ * capture fails otherwise): numbers and booleans are whole or absent,
+ * strings a prefix of their value. */
+static void test_every_fill_level(void **state)
+{
+	(void)state;
+	for (fill = LOG_LINE_MAX - 120; fill < LOG_LINE_MAX; fill++) {
+		json_t *j = capture(write_nearly_full);
+		json_t *n = json_object_get(j, "n");
+		assert_true(n == NULL || json_integer_value(n) == 1234567890123LL);
+		json_t *s = json_object_get(j, "s");
+		/* Strings are cut to fit, never broken mid-escape. */
+		assert_true(s == NULL || strncmp(json_string_value(s), "\"\"\"",
+						 strlen(json_string_value(s))) == 0);
+		json_decref(j);
+	}
+}
+
 static void write_msgf(void)
 {
 	log_msgf("warn", "policy reload failed", "%s:%d:%d: %s", "p.yaml", 5, 25, "bad");
@@ -109,6 +142,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_fields_escaped),
 		cmocka_unit_test(test_truncated_line_stays_json),
+		cmocka_unit_test(test_every_fill_level),
 		cmocka_unit_test(test_msgf),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
