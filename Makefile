@@ -62,10 +62,18 @@ check-tests: all $(UNIT_BIN)
 	@BUILD=$(BUILD) CAPGATE=$(abspath $(BUILD)/capgate) \
 	  CAPGATE_AMBIENT=$(abspath $(BUILD)/capgate-ambient) sh tests/run-suites.sh $(UNIT_BIN)
 
-# Same suites under AddressSanitizer + UndefinedBehaviorSanitizer.
+# Same suites under AddressSanitizer + UndefinedBehaviorSanitizer. gcc's
+# -Wformat-truncation guesses differ at -O1; the -O2 build keeps them.
 asan: deps
-	@$(MAKE) --no-print-directory BUILD=build-asan OPT="-O1 -g -fno-omit-frame-pointer" \
+	@$(MAKE) --no-print-directory BUILD=build-asan \
+	  OPT="-O1 -g -fno-omit-frame-pointer -Wno-format-truncation" \
 	  SAN="-fsanitize=address,undefined -fno-sanitize-recover=all" check-tests
+
+# libFuzzer harnesses built with clang, FUZZ_SECONDS each (default 60);
+# see fuzz/Makefile.
+fuzz: deps
+	@sh mk/deps.sh clang libclang-rt-14-dev
+	@$(MAKE) --no-print-directory -f fuzz/Makefile run
 
 run: deps
 	@$(MAKE) --no-print-directory all

@@ -86,7 +86,8 @@ static void check_last_op(json_t *doc, json_t *patch, json_t *out)
 		json_t *got = jsonpatch_get(out, at);
 		/* json_equal tells 1 from 1.0; the RFC's test op does not. */
 		FUZZ_CHECK(got != NULL, "%s %s: nothing at %s afterwards", op, path, at);
-		json_t *test = json_pack("[{s:s, s:s, s:O}]", "op", "test", "path", at, "value", want);
+		json_t *test =
+			json_pack("[{s:s, s:s, s:O}]", "op", "test", "path", at, "value", want);
 		json_t *same = NULL;
 		FUZZ_CHECK(jsonpatch_apply(out, test, &same, &err) == 0,
 			   "%s %s: test at %s fails: %s", op, path, at, err.msg);

@@ -26,7 +26,8 @@ static const char review[] =
 	"\"uid\":\"u1\",\"kind\":{\"kind\":\"Pod\"},\"namespace\":\"netops\",\"operation\":"
 	"\"CREATE\",\"object\":{\"metadata\":{\"name\":\"p\",\"labels\":{\"team\":\"net\"}},"
 	"\"spec\":{\"securityContext\":{\"runAsUser\":1000,\"runAsGroup\":3000},\"containers\":["
-	"{\"name\":\"web\",\"image\":\"docker.io/library/nginx:1.27\",\"ports\":[{\"containerPort\":"
+	"{\"name\":\"web\",\"image\":\"docker.io/library/"
+	"nginx:1.27\",\"ports\":[{\"containerPort\":"
 	"80}],\"securityContext\":{\"capabilities\":{\"add\":[\"NET_BIND_SERVICE\",\"net_raw\","
 	"\"SYS_ADMIN\"]}}},{\"name\":\"probe\",\"image\":\"busybox:1\",\"command\":[\"ping\"],"
 	"\"securityContext\":{\"capabilities\":{\"add\":[\"NET_RAW\"],\"drop\":[\"all\"]}}}]}}}}";
@@ -61,9 +62,11 @@ static void check_spec(const policy_spec *sp, const char *where)
 {
 	caps_set named_drop = sp->required_drop & CAPS_KNOWN_MASK;
 	FUZZ_CHECK((sp->allowed & named_drop) == 0, "%s: allowed and dropped by name", where);
-	FUZZ_CHECK((sp->default_add & ~sp->allowed) == 0, "%s: defaultAdd not within allowed", where);
+	FUZZ_CHECK((sp->default_add & ~sp->allowed) == 0, "%s: defaultAdd not within allowed",
+		   where);
 	FUZZ_CHECK(!(sp->allowed & CAPS_BIT(CAPS_ALL)), "%s: ALL allowed", where);
-	FUZZ_CHECK(((sp->allowed | sp->required_drop) & ~CAPS_KNOWN_MASK & ~CAPS_BIT(CAPS_ALL)) == 0,
+	FUZZ_CHECK(((sp->allowed | sp->required_drop) & ~CAPS_KNOWN_MASK & ~CAPS_BIT(CAPS_ALL)) ==
+			   0,
 		   "%s: bits that are no capability", where);
 }
 
@@ -87,7 +90,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	cg_buf out = {0};
 	review_summary sum;
-	FUZZ_CHECK(review_handle(p, REVIEW_MUTATE, review, sizeof(review) - 1, &out, &sum, &err) == 0,
+	FUZZ_CHECK(review_handle(p, REVIEW_MUTATE, review, sizeof(review) - 1, &out, &sum, &err) ==
+			   0,
 		   "a well-formed review is refused: %s", err.msg);
 	json_error_t je;
 	json_t *resp = json_loadb(out.data, out.len, JSON_REJECT_DUPLICATES, &je);

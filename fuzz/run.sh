@@ -38,7 +38,7 @@ for h in "$@"; do
 	corp=$(echo "$last" | sed -n 's/.* corp: \([0-9]*\).*/\1/p')
 	rss=$(sed -n 's/^stat::peak_rss_mb: *//p' "$log")
 	if [ $rc -eq 0 ]; then
-		echo "fuzz_$h: ok ${secs}s execs=${execs:-?} execs/s=${rate:-?} cov=${cov:-?} ft=${ft:-?} corpus=${corp:-?} peak_rss_mb=${rss:-?}"
+		echo "fuzz_$h: ${secs}s execs=${execs:-?} execs/s=${rate:-?} cov=${cov:-?} ft=${ft:-?} corpus=${corp:-?} peak_rss_mb=${rss:-?}"
 	else
 		echo "fuzz_$h: FAILED (exit $rc) after execs=${execs:-?} cov=${cov:-?}; log $log, input in $art"
 		grep -E 'ORACLE FAILURE|ERROR: (AddressSanitizer|LeakSanitizer|UndefinedBehavior|libFuzzer)|runtime error' "$log" | head -3 | sed 's/^/  /'
