@@ -26,10 +26,16 @@ typedef struct file_sig {
 	int err; /* errno of stat(), 0 when it succeeded */
 } file_sig;
 
+/* A pair refused for a reason that time can cure (not yet valid: the
+ * issuer's clock is ahead) is tried again this many polls later even when
+ * its files do not change. */
+#define CERT_RETRY_POLLS 10
+
 struct reload {
 	reload_files files;
 	pstore *policies;
 	file_sig policy_sig, cert_sig, key_sig;
+	int cert_retry; /* polls until the refused pair is tried again; 0: none */
 };
 
 static file_sig sig_of(const char *path)
@@ -237,17 +243,20 @@ static void poll_policy(reload *r, bool force)
 static void poll_cert(reload *r)
 {
 	file_sig cert = sig_of(r->files.cert_path), key = sig_of(r->files.key_path);
-	if (sig_same(&cert, &r->cert_sig) && sig_same(&key, &r->key_sig))
+	bool retry = r->cert_retry > 0 && --r->cert_retry == 0;
+	if (sig_same(&cert, &r->cert_sig) && sig_same(&key, &r->key_sig) && !retry)
 		return;
 	r->cert_sig = cert;
 	r->key_sig = key;
 	cg_error err = {0};
 	if (load_cert(&r->files, &err) < 0) {
+		r->cert_retry = CERT_RETRY_POLLS;
 		metrics_cert_reload_failed();
 		log_msg("error", "certificate reload failed, keeping the certificate in use",
 			err.msg);
 		return;
 	}
+	r->cert_retry = 0;
 	log_line l;
 	log_begin(&l, "info", "certificate reloaded");
 	log_str(&l, "cert", r->files.cert_path);
