@@ -108,7 +108,9 @@ p99_ms() {
 }
 errors() { awk '/Non-2xx|Socket errors/ { print }' "$1"; }
 
+# capgate and nginx alternate, so both see the same background load.
 load $PORT 1 "$T/cg1"
+load $NPORT 1 "$T/ngx1"
 # Sample VmRSS during the 32-connection run, then take VmHWM (the peak).
 ( while kill -0 "$CG_PID" 2>/dev/null; do rss "$CG_PID" VmRSS; sleep 0.2; done ) >"$T/rss" 2>/dev/null &
 SAMPLER=$!
@@ -117,7 +119,6 @@ kill $SAMPLER 2>/dev/null || true
 RSS_LOAD=$(sort -n "$T/rss" | tail -1)
 RSS_PEAK=$(rss "$CG_PID" VmHWM)
 load $NPORT 32 "$T/ngx32"
-load $NPORT 1 "$T/ngx1"
 
 CG32=$(rps "$T/cg32")
 NGX32=$(rps "$T/ngx32")
