@@ -226,8 +226,10 @@ static int ask(const cg_policy *p, enum review_endpoint ep, const char *body, si
 	return 0;
 }
 
-/* Where each kind keeps its pod (product.md), as keys from the object. */
-static json_t *pod_template(const char *kind, json_t *obj)
+/* Where each kind keeps its pod (product.md), as keys from the object.
+ * *parent and *key (when not NULL) say where the template hangs; the Pod
+ * is its own template (*parent NULL). */
+static json_t *pod_template_at(const char *kind, json_t *obj, json_t **parent, const char **key)
 {
 	static const struct {
 		const char *kind;
@@ -243,14 +245,28 @@ static json_t *pod_template(const char *kind, json_t *obj)
 		{"PodTemplate", {"template"}},
 		{"CronJob", {"spec", "jobTemplate", "spec", "template"}},
 	};
+	json_t *up = NULL;
+	const char *last = NULL;
 	for (size_t k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++) {
 		if (!eq(kind, kinds[k].kind))
 			continue;
-		for (size_t i = 0; i < 4 && kinds[k].path[i]; i++)
-			obj = json_object_get(obj, kinds[k].path[i]);
+		for (size_t i = 0; i < 4 && kinds[k].path[i]; i++) {
+			up = obj;
+			last = kinds[k].path[i];
+			obj = json_object_get(obj, last);
+		}
+		if (parent) {
+			*parent = up;
+			*key = last;
+		}
 		return obj;
 	}
 	return NULL;
+}
+
+static json_t *pod_template(const char *kind, json_t *obj)
+{
+	return pod_template_at(kind, obj, NULL, NULL);
 }
 
 typedef struct scope {
@@ -383,6 +399,181 @@ static void check_sysctls(json_t *orig_spec, json_t *spec)
 	}
 }
 
+/* json_equal() says two absent values differ. */
+static bool same(json_t *a, json_t *b)
+{
+	return (a == NULL && b == NULL) || json_equal(a, b);
+}
+
+static bool listed(const char *k, size_t n, const char *const *may)
+{
+	for (; *may; may++)
+		if (strlen(*may) == n && memcmp(*may, k, n) == 0)
+			return true;
+	return false;
+}
+
+/* Everything in a and b but the members named in may (NULL-terminated) is
+ * equal: capgate changes only what it must. Absent and null read as {}. */
+static void same_except(json_t *a, json_t *b, const char *const *may, const char *what)
+{
+	json_t *empty = json_object();
+	if (a == NULL || json_is_null(a))
+		a = empty;
+	if (b == NULL || json_is_null(b))
+		b = empty;
+	if (!json_is_object(a) || !json_is_object(b)) {
+		FUZZ_CHECK(json_equal(a, b), "%s changed", what);
+		json_decref(empty);
+		return;
+	}
+	const char *k;
+	size_t n;
+	json_t *v;
+	json_object_keylen_foreach(a, k, n, v)
+	{
+		if (!listed(k, n, may))
+			FUZZ_CHECK(json_equal(v, json_object_getn(b, k, n)), "%s.%.*s changed",
+				   what, (int)n, k);
+	}
+	json_object_keylen_foreach(b, k, n, v)
+	{
+		if (!listed(k, n, may))
+			FUZZ_CHECK(json_object_getn(a, k, n) != NULL, "%s.%.*s added", what, (int)n,
+				   k);
+	}
+	json_decref(empty);
+}
+
+/* The first n items of a (an array, or absent) are the first items of b. */
+static void prefix_of(json_t *a, json_t *b, const char *what)
+{
+	if (!json_is_array(a))
+		return;
+	FUZZ_CHECK(json_is_array(b) && json_array_size(b) >= json_array_size(a), "%s shrank", what);
+	for (size_t i = 0; i < json_array_size(a); i++)
+		FUZZ_CHECK(json_equal(json_array_get(a, i), json_array_get(b, i)),
+			   "%s[%zu] changed", what, i);
+}
+
+static bool wrapped(const cg_policy *p, json_t *cmd)
+{
+	const char *c1 = json_string_value(json_array_get(cmd, 1));
+	return eq(json_string_value(json_array_get(cmd, 0)), p->nonroot.wrapper_path) && c1 &&
+	       strncmp(c1, "--caps=", 7) == 0 &&
+	       eq(json_string_value(json_array_get(cmd, 2)), "--");
+}
+
+/* A changed command is the wrapper (product.md: the wrapper is the
+ * container's command itself) raising capabilities the container adds,
+ * then the container's own command. */
+static void check_command(const scope *s, json_t *oc, json_t *pc, const char *name)
+{
+	json_t *ocmd = json_object_get(oc, "command"), *cmd = json_object_get(pc, "command");
+	if (same(ocmd, cmd))
+		return;
+	FUZZ_CHECK(wrapped(s->p, cmd), "container %s: command changed but not wrapped", name);
+	caps_set add =
+		read_list(json_object_get(json_object_get(json_object_get(pc, "securityContext"),
+							  "capabilities"),
+					  "add"),
+			  "add", name);
+	char caps[256];
+	snprintf(caps, sizeof(caps), "%s", json_string_value(json_array_get(cmd, 1)) + 7);
+	for (char *save = NULL, *c = strtok_r(caps, ",", &save); c;
+	     c = strtok_r(NULL, ",", &save)) {
+		int n = caps_lookup(c, strlen(c));
+		FUZZ_CHECK(n >= 0 && n != CAPS_ALL && caps_is_canonical(c, strlen(c)) &&
+				   (add & CAPS_BIT(n)),
+			   "container %s: wrapper raises %s, which it does not add", name, c);
+	}
+	if (json_array_size(ocmd) == 0)
+		return; /* the policy's entrypoint */
+	size_t from = wrapped(s->p, ocmd) ? 3 : 0;
+	FUZZ_CHECK(json_array_size(cmd) - 3 == json_array_size(ocmd) - from,
+		   "container %s: wrapped command lost arguments", name);
+	for (size_t i = from; i < json_array_size(ocmd); i++)
+		FUZZ_CHECK(json_equal(json_array_get(ocmd, i), json_array_get(cmd, i - from + 3)),
+			   "container %s: wrapped command differs", name);
+}
+
+static void check_unchanged_container(const scope *s, json_t *oc, json_t *pc)
+{
+	static const char *const ctr_may[] = {"securityContext", "command", "args", "volumeMounts",
+					      NULL};
+	static const char *const sc_may[] = {"capabilities", "privileged", NULL};
+	const char *name = str(oc, "name");
+	name = name ? name : "?";
+	same_except(oc, pc, ctr_may, "container");
+	same_except(json_object_get(oc, "securityContext"), json_object_get(pc, "securityContext"),
+		    sc_may, "container.securityContext");
+	prefix_of(json_object_get(oc, "volumeMounts"), json_object_get(pc, "volumeMounts"),
+		  "volumeMounts");
+	json_t *args = json_object_get(oc, "args");
+	if (json_array_size(args) > 0)
+		FUZZ_CHECK(json_equal(args, json_object_get(pc, "args")),
+			   "container %s: args changed", name);
+	check_command(s, oc, pc, name);
+}
+
+/* What the patch may touch: container capabilities, privileged, command,
+ * args and mounts; the pod's sysctls, volumes and init containers; the
+ * capgate.dev/applied annotation. Nothing else changes. */
+static void check_unchanged(const scope *s, json_t *orig, json_t *obj, const char *kind)
+{
+	json_t *op = NULL, *pp = NULL;
+	const char *key = NULL;
+	json_t *ot = pod_template_at(kind, orig, &op, &key);
+	json_t *pt = pod_template_at(kind, obj, &pp, &key);
+	if (op != NULL) { /* outside the template */
+		json_t *a = json_deep_copy(orig), *b = json_deep_copy(obj);
+		json_t *ap = NULL, *bp = NULL;
+		pod_template_at(kind, a, &ap, &key);
+		pod_template_at(kind, b, &bp, &key);
+		json_object_del(ap, key);
+		json_object_del(bp, key);
+		FUZZ_CHECK(json_equal(a, b), "the object changed outside its pod template");
+		json_decref(a);
+		json_decref(b);
+	}
+	static const char *const tmpl_may[] = {"metadata", "spec", NULL};
+	static const char *const meta_may[] = {"annotations", NULL};
+	static const char *const ann_may[] = {"capgate.dev/applied", NULL};
+	static const char *const spec_may[] = {"securityContext", "initContainers",
+					       "containers",	  "ephemeralContainers",
+					       "volumes",	  NULL};
+	static const char *const psc_may[] = {"sysctls", NULL};
+	same_except(ot, pt, tmpl_may, "template");
+	json_t *om = json_object_get(ot, "metadata"), *pm = json_object_get(pt, "metadata");
+	same_except(om, pm, meta_may, "metadata");
+	same_except(json_object_get(om, "annotations"), json_object_get(pm, "annotations"), ann_may,
+		    "annotations");
+	json_t *os = json_object_get(ot, "spec"), *ps = json_object_get(pt, "spec");
+	same_except(os, ps, spec_may, "spec");
+	same_except(json_object_get(os, "securityContext"), json_object_get(ps, "securityContext"),
+		    psc_may, "spec.securityContext");
+	prefix_of(json_object_get(os, "volumes"), json_object_get(ps, "volumes"), "volumes");
+	static const char *const lists[] = {"initContainers", "containers", "ephemeralContainers"};
+	for (size_t l = 0; l < 3; l++) {
+		json_t *ol = json_object_get(os, lists[l]), *pl = json_object_get(ps, lists[l]);
+		size_t shift = json_array_size(pl) - json_array_size(ol);
+		if (!json_is_array(ol)) {
+			/* only capgate's own init container may appear */
+			FUZZ_CHECK(same(ol, pl) || (l == 0 && json_array_size(pl) == 1),
+				   "%s appeared", lists[l]);
+			continue;
+		}
+		FUZZ_CHECK(json_is_array(pl) && (shift == 0 || (l == 0 && shift == 1)),
+			   "%s: containers added or removed", lists[l]);
+		if (shift == 1)
+			FUZZ_CHECK(eq(str(json_array_get(pl, 0), "name"), OWN_INIT),
+				   "an init container other than capgate's appeared");
+		for (size_t i = 0; i < json_array_size(ol); i++)
+			check_unchanged_container(s, json_array_get(ol, i),
+						  json_array_get(pl, i + shift));
+	}
+}
+
 static void check_object(const scope *s, json_t *orig, json_t *obj, const char *kind)
 {
 	json_t *spec = json_object_get(pod_template(kind, obj), "spec");
@@ -401,6 +592,8 @@ static void check_object(const scope *s, json_t *orig, json_t *obj, const char *
 	}
 	if (!s->ephemeral_only)
 		check_sysctls(orig_spec, spec);
+	if (obj != orig)
+		check_unchanged(s, orig, obj, kind);
 }
 
 /* The patched object, reviewed again, gets no patch and passes /validate. */
