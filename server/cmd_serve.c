@@ -31,8 +31,10 @@
  * policies and far within the 10 s for certificates. */
 #define POLL_SECONDS 1
 /* After SIGTERM: requests still arriving on open keep-alive connections are
- * answered until none has been seen for this long. */
+ * answered until none has been seen for this long, and for at most
+ * DRAIN_MAX_MS, inside Kubernetes' default 30 s grace period. */
 #define DRAIN_IDLE_MS 1000
+#define DRAIN_MAX_MS  25000
 
 static const char usage_text[] =
 	"usage: capgate serve --tls-cert FILE --tls-key FILE [OPTIONS]\n"
@@ -54,7 +56,8 @@ static const char usage_text[] =
 	"  --max-body BYTES       larger requests get 413 (default 8388608)\n"
 	"  --threads N            serving threads (default: one per core)\n"
 	"  --max-connections N    default 1024\n"
-	"  --timeout SECONDS      idle or stalled connections are closed (default 30)\n"
+	"  --timeout SECONDS      idle or stalled connections are closed (default 120,\n"
+	"                         above the apiserver's 90 s keep-alive)\n"
 	"\n"
 	"SIGHUP reloads the policy; SIGTERM or SIGINT stops accepting, answers the\n"
 	"requests under way and exits 0. Logs are JSON lines on stderr.\n";
@@ -122,7 +125,10 @@ static int parse_opts(int argc, char **argv, serve_opts *o)
 			   : cores > 64 ? 64
 					: (unsigned int)cores,
 		.max_connections = 1024,
-		.timeout = 30,
+		/* Longer than the apiserver's 90 s idle timeout: the client closes
+		 * idle connections first, so it never sends a review on one that
+		 * the server is closing at that moment. */
+		.timeout = 120,
 	};
 	unsigned long long v;
 	int c;
@@ -234,13 +240,13 @@ static long ms_since(const struct timespec *t0)
 	return (t.tv_sec - t0->tv_sec) * 1000 + (t.tv_nsec - t0->tv_nsec) / 1000000;
 }
 
-static void drain(server *s, unsigned int timeout)
+static void drain(server *s)
 {
 	struct timespec t0, tick = {0, 20 * 1000000};
 	long idle_ms = 0;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	server_drain(s);
-	while (idle_ms < DRAIN_IDLE_MS && ms_since(&t0) < (long)timeout * 1000 &&
+	while (idle_ms < DRAIN_IDLE_MS && ms_since(&t0) < DRAIN_MAX_MS &&
 	       server_connections(s) > 0) {
 		nanosleep(&tick, NULL);
 		idle_ms = server_in_flight(s) == 0 ? idle_ms + 20 : 0;
@@ -280,7 +286,7 @@ static int run(serve_opts *o, sigset_t *sigs)
 		struct timespec wait = {POLL_SECONDS, 0};
 		int sig = sigtimedwait(sigs, NULL, &wait);
 		if (sig == SIGTERM || sig == SIGINT) {
-			drain(s, o->srv.timeout);
+			drain(s);
 			break;
 		}
 		reload_poll(r, sig == SIGHUP);

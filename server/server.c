@@ -24,6 +24,9 @@
  * buffer): big enough for any apiserver request, small enough that 25
  * keep-alive connections per apiserver cost little. */
 #define CONN_MEMORY (32u * 1024)
+/* A body still arriving after this long is dropped with its connection:
+ * the apiserver gives up on a webhook after at most 30 s anyway. */
+#define BODY_DEADLINE_US (30u * 1000000u)
 
 struct server {
 	struct MHD_Daemon *daemon;
@@ -344,7 +347,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	if (*upload_size > 0) {
 		/* A client trickling a body cannot hold the request forever; the
 		 * connection timeout covers one that stops sending at all. */
-		if (micros_since(&rq->start) > (uint64_t)s->cfg.timeout * 1000000u)
+		if (micros_since(&rq->start) > BODY_DEADLINE_US)
 			return MHD_NO;
 		/* A GET's body means nothing here and is dropped. */
 		size_t max = rq->route == ROUTE_MUTATE || rq->route == ROUTE_VALIDATE
