@@ -2,11 +2,14 @@
  * patch -> apply it with the project's JSON Patch -> check what product.md
  * promises of the result -> review the result again (no patch).
  *
- * Input: the first byte picks the policy, the rest is the request body. The
- * oracle reads the request with a full parse (jsonsel_all), independently of
- * the pruned tree review_handle builds, and restates the engine's scope rules
- * (operations, exempt namespaces, mirror and Windows pods, the kinds and
- * their templates) from product.md rather than calling into the engine.
+ * Input: the first byte (an ASCII digit in the seeds) picks the policy
+ * ('0'..'4': default, sysctl, ambient, deny, warn) and the layout: with
+ * '0'..'4' the rest is the request body; with '5'..'9' the second byte picks
+ * a kind, operation and namespace and the rest is the object alone, put in a
+ * review here, so that mutations spend their time on pod specs. The oracle reads the request with a
+ * full parse (jsonsel_all), independently of the pruned tree review_handle builds, and restates the
+ * engine's scope rules (operations, exempt namespaces, mirror and Windows pods, the kinds and their
+ * templates) from product.md rather than calling into the engine.
  */
 #include <jansson.h>
 #include <stdbool.h>
@@ -628,14 +631,46 @@ static json_t *review_uid(json_t *review)
 	return uid;
 }
 
+/* Wraps an object in a review: kind, operation and namespace from sel. */
+static char *envelope(uint8_t sel, const uint8_t *obj, size_t n, size_t *len)
+{
+	static const char *const kinds[] = {"Pod",	   "Deployment",  "ReplicaSet",
+					    "StatefulSet", "DaemonSet",	  "Job",
+					    "CronJob",	   "PodTemplate", "ReplicationController"};
+	static const char *const ns[] = {"default", "kube-system", "netops", ""};
+	const char *kind = kinds[sel % 9];
+	const char *op = (sel / 9) % 4 == 3 ? "UPDATE" : "CREATE";
+	const char *sub = (sel / 9) % 4 == 3 && sel % 9 == 0 ? "ephemeralcontainers" : "";
+	char head[512];
+	int h = snprintf(head, sizeof(head),
+			 "{\"apiVersion\":\"admission.k8s.io/v1\",\"kind\":\"AdmissionReview\","
+			 "\"request\":{\"uid\":\"fuzz-uid\",\"kind\":{\"group\":\"\",\"version\":"
+			 "\"v1\",\"kind\":\"%s\"},\"namespace\":\"%s\",\"operation\":\"%s\","
+			 "\"subResource\":\"%s\",\"object\":",
+			 kind, ns[(sel / 36) % 4], op, sub);
+	char *b = malloc((size_t)h + n + 3);
+	memcpy(b, head, (size_t)h);
+	memcpy(b + h, obj, n);
+	memcpy(b + h + n, "}}", 3);
+	*len = (size_t)h + n + 2;
+	return b;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	if (size < 1)
 		return 0;
 	stats.inputs++;
-	const cg_policy *p = policies[data[0] % N_POLICIES];
+	uint8_t sel = (uint8_t)(data[0] - '0');
+	const cg_policy *p = policies[sel % N_POLICIES];
 	const char *body = (const char *)data + 1;
 	size_t len = size - 1;
+	char *wrapped_body = NULL;
+	if ((sel / N_POLICIES) % 2 == 1) {
+		if (size < 2)
+			return 0;
+		body = wrapped_body = envelope(data[1], data + 2, size - 2, &len);
+	}
 
 	json_t *review = NULL;
 	cg_error err = {0};
@@ -684,5 +719,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	answer_clear(&m);
 	answer_clear(&v);
 	json_decref(review);
+	free(wrapped_body);
 	return 0;
 }

@@ -1,8 +1,10 @@
 #!/usr/bin/env python3
 """Writes fuzz/corpus/review/ from the test data: tests/data/review-pod.json
 and every object of tests/cases/*/input.yaml wrapped in an AdmissionReview.
-Each seed's first byte picks fuzz_review's policy (0 default, 1 sysctl,
-2 ambient, 3 deny, 4 warn). Run from the repository root; commit the result.
+Each seed's first byte picks fuzz_review's policy ('0' default, '1' sysctl,
+'2' ambient, '3' deny, '4' warn; '5'..'9' the same with the object alone,
+after a byte that picks its kind). Run from the repository root; commit the
+result (at most 100 files).
 """
 import glob
 import json
@@ -29,9 +31,21 @@ def review(obj, uid, op="CREATE", sub=None):
     return {"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview", "request": req}
 
 
+KINDS = ["Pod", "Deployment", "ReplicaSet", "StatefulSet", "DaemonSet", "Job", "CronJob",
+         "PodTemplate", "ReplicationController"]
+
+
 def write(name, sel, doc):
     with open(os.path.join(OUT, name), "wb") as f:
         f.write(bytes([ord("0") + sel]) + json.dumps(doc, separators=(",", ":")).encode())
+
+
+def write_object(name, sel, obj):
+    """The object alone; its kind byte says CREATE in namespace default."""
+    kind = obj.get("kind", "Pod")
+    k = KINDS.index(kind) if kind in KINDS else 0
+    with open(os.path.join(OUT, name), "wb") as f:
+        f.write(bytes([ord("5") + sel, k]) + json.dumps(obj, separators=(",", ":")).encode())
 
 
 def main():
@@ -42,6 +56,7 @@ def main():
         pod = json.load(f)
     for sel in range(5):
         write("review-pod-%d" % sel, sel, pod)
+    objects = []
     for case in sorted(glob.glob("tests/cases/*/input.yaml")):
         name = case.split("/")[2]
         sel = next((v for k, v in POLICY_OF.items() if k in name), 0)
@@ -56,12 +71,17 @@ def main():
             items.extend(d.get("items") or [] if d.get("kind", "").endswith("List") else [d])
         for i, obj in enumerate(items[:3]):
             write("%s-%d" % (name, i), sel, review(obj, "uid-%s-%d" % (name, i), op))
+            if i == 0 and op == "CREATE":
+                objects.append(("obj-%s" % name, sel, obj))
     # The ephemeralcontainers subresource, once.
     eph = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p", "namespace": "default"},
            "spec": {"containers": [{"name": "a", "image": "x"}],
                     "ephemeralContainers": [{"name": "dbg", "image": "busybox:1",
                                              "securityContext": {"capabilities": {"add": ["SYS_PTRACE"]}}}]}}
     write("ephemeral-subresource", 3, review(eph, "uid-eph", "UPDATE", "ephemeralcontainers"))
+    for name, sel, obj in objects[: 100 - len(os.listdir(OUT))]:
+        write_object(name, sel, obj)
 
 
 main()
+assert len(os.listdir(OUT)) <= 100, "too many seeds"
