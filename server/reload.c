@@ -4,6 +4,8 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -14,6 +16,9 @@
 #include "server/log.h"
 #include "server/metrics.h"
 #include "server/tlscert.h"
+
+/* A certificate check takes milliseconds; a child past this is stuck. */
+#define CHECK_DEADLINE_MS 5000
 
 /* A policy is a few KB; anything near this is not one. */
 #define POLICY_MAX_BYTES (4u << 20)
@@ -95,10 +100,17 @@ static int load_policy(const char *path, cg_policy **out, cg_error *err)
 	return r;
 }
 
-static int read_all(int fd, void *p, size_t n)
+/* Reads n bytes or fails: on EOF, error, or when deadline_ms pass. */
+static int read_all(int fd, void *p, size_t n, int deadline_ms)
 {
 	size_t got = 0;
 	while (got < n) {
+		struct pollfd pfd = {.fd = fd, .events = POLLIN};
+		int ready = poll(&pfd, 1, deadline_ms);
+		if (ready < 0 && errno == EINTR)
+			continue;
+		if (ready <= 0)
+			return -1;
 		ssize_t r = read(fd, (char *)p + got, n - got);
 		if (r < 0 && errno == EINTR)
 			continue;
@@ -112,8 +124,12 @@ static int read_all(int fd, void *p, size_t n)
 /* certs_check_serving() uses OpenSSL, which serving does not: run in a
  * short-lived child, its code and tables (about 3 MB) are never paged into
  * the long-running server, which keeps it within its idle memory budget,
- * and a parser crash on a bad file kills the child, not the webhook. Only
- * this thread uses OpenSSL, so no OpenSSL lock can be held across fork(). */
+ * and a parser crash on a bad file kills the child, not the webhook.
+ * Only this thread uses OpenSSL, but on a reload the serving threads run,
+ * and one may hold a libc lock at fork() (glibc's gmtime_r takes the
+ * timezone lock for every Date header) that the child then waits on
+ * forever: the child gets a deadline, is killed past it, and the pair is
+ * tried again CERT_RETRY_POLLS later. */
 static int check_pair(const reload_files *f, certs_info *info, cg_error *err)
 {
 	struct {
@@ -140,13 +156,15 @@ static int check_pair(const reload_files *f, certs_info *info, cg_error *err)
 		_exit(w == (ssize_t)sizeof(res) ? 0 : 1);
 	}
 	close(fds[1]);
-	int got = read_all(fds[0], &res, sizeof(res));
+	int got = read_all(fds[0], &res, sizeof(res), CHECK_DEADLINE_MS);
 	close(fds[0]);
-	int status;
+	if (got < 0)
+		kill(pid, SIGKILL);
+	int status = 0;
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
 	if (got < 0)
-		return cg_error_set(err, 0, "checking %s: the checker died (status %d)",
+		return cg_error_set(err, 0, "checking %s: the checker did not answer (status %d)",
 				    f->cert_path, status);
 	if (res.rc < 0) {
 		*err = res.err;

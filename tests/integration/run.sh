@@ -219,6 +219,12 @@ failures=$(CACERT=$T/pki2/ca.crt metric capgate_cert_reload_failures_total)
 cp "$PKI/tls.key" "$T/tls.key" # now the key does not match the certificate
 check "mismatched new pair counted as a failure" wait_for 5 eval '[ "$(CACERT=$T/pki2/ca.crt metric capgate_cert_reload_failures_total)" -gt "$failures" ]'
 check "mismatched new pair keeps the old certificate" new_cert
+# A check that never ends (open() of a FIFO blocks) must not stall anything.
+failures=$(CACERT=$T/pki2/ca.crt metric capgate_cert_reload_failures_total)
+rm -f "$T/tls.crt" && mkfifo "$T/tls.crt"
+check "a certificate check that hangs is abandoned and counted" wait_for 9 eval '[ "$(CACERT=$T/pki2/ca.crt metric capgate_cert_reload_failures_total)" -gt "$failures" ]'
+check "and meanwhile the old certificate is served" new_cert
+rm -f "$T/tls.crt"
 touch "$T/stop"
 wait $TP
 check "no failed request during certificate reloads" all_200 "$T/t2" 40
