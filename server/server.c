@@ -42,6 +42,8 @@ struct server {
 };
 
 enum route { ROUTE_NONE, ROUTE_MUTATE, ROUTE_VALIDATE, ROUTE_HEALTHZ, ROUTE_READYZ, ROUTE_METRICS };
+static const char *const route_names[] = {"none",    "mutate", "validate",
+					  "healthz", "readyz", "metrics"};
 
 /* One request, from its headers to the completion callback. */
 typedef struct request {
@@ -369,12 +371,28 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 static void on_completed(void *cls, struct MHD_Connection *c, void **req_cls,
 			 enum MHD_RequestTerminationCode toe)
 {
+	static const char *const why[] = {
+		[MHD_REQUEST_TERMINATED_WITH_ERROR] = "error (or the body deadline passed)",
+		[MHD_REQUEST_TERMINATED_TIMEOUT_REACHED] = "connection timeout",
+		[MHD_REQUEST_TERMINATED_DAEMON_SHUTDOWN] = "server shutdown",
+		[MHD_REQUEST_TERMINATED_READ_ERROR] = "client closed the connection",
+		[MHD_REQUEST_TERMINATED_CLIENT_ABORT] = "client aborted",
+	};
 	server *s = cls;
 	request *rq = *req_cls;
 	(void)c;
-	(void)toe;
 	if (rq == NULL)
 		return;
+	if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK) {
+		log_line l;
+		log_begin(&l, "warn", "request not answered");
+		log_str(&l, "endpoint", route_names[rq->route]);
+		log_str(&l, "reason",
+			(size_t)toe < sizeof(why) / sizeof(why[0]) && why[toe] ? why[toe]
+									       : "unknown");
+		log_int(&l, "bytes_received", (long long)rq->len);
+		log_end(&l);
+	}
 	free(rq->body);
 	free(rq);
 	*req_cls = NULL;

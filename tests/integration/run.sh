@@ -137,6 +137,10 @@ check "9 MiB chunked body is 413" test "$code" = 413
 { head -c $((7 * 1024 * 1024)) /dev/zero | tr '\0' ' '; cat "$DATA/review-pod.json"; } >"$T/large.json"
 code=$(review /mutate "$T/large.json")
 check "7 MiB review is read and answered 200" test "$code" = 200
+{ head -c 300000 /dev/zero | tr '\0' ' '; cat "$DATA/review-pod.json"; } >"$T/slow.json"
+review /mutate "$T/slow.json" --limit-rate 100k --max-time 1 >/dev/null 2>&1
+check "a client that gives up mid-body is logged as not answered" wait_for 2 \
+	log_has "$T/a.log" '.msg == "request not answered" and .endpoint == "mutate"'
 check "server still serves after bad requests" test "$(cg /healthz -o /dev/null -w '%{http_code}')" = 200
 
 # Keep-alive: several requests on one TLS connection.
@@ -233,7 +237,6 @@ cp "$PKI/tls.crt" "$PKI/tls.key" "$T/"
 
 # --- SIGTERM with requests in flight: slow uploads are answered, exit 0.
 start_server "$T/c.log" $TLS
-{ head -c 300000 /dev/zero | tr '\0' ' '; cat "$DATA/review-pod.json"; } >"$T/slow.json"
 for i in 1 2 3 4; do
 	OUT=$T/slow$i.out review /mutate "$T/slow.json" --limit-rate 200k >"$T/slow$i.code" 2>&1 &
 done
