@@ -2,10 +2,10 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <stdlib.h>
-#include <string.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -23,6 +23,11 @@
 /* A policy is a few KB; anything near this is not one. */
 #define POLICY_MAX_BYTES (4u << 20)
 
+/* A pair refused for a reason that time can cure (not yet valid: the
+ * issuer's clock is ahead) is tried again this many polls later even when
+ * its files do not change. */
+#define CERT_RETRY_POLLS 10
+
 typedef struct file_sig {
 	dev_t dev;
 	ino_t ino;
@@ -30,11 +35,6 @@ typedef struct file_sig {
 	struct timespec mtime, ctime;
 	int err; /* errno of stat(), 0 when it succeeded */
 } file_sig;
-
-/* A pair refused for a reason that time can cure (not yet valid: the
- * issuer's clock is ahead) is tried again this many polls later even when
- * its files do not change. */
-#define CERT_RETRY_POLLS 10
 
 struct reload {
 	reload_files files;

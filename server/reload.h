@@ -5,7 +5,10 @@
  * mtime, ctime): stat follows symlinks, so this also notices a Kubernetes
  * ConfigMap or Secret update, which swaps a `..data` symlink to a new
  * directory and leaves the mounted name's own metadata unchanged. A new file
- * that does not load is logged, counted in /metrics, and the old one stays.
+ * that does not load is logged, counted in /metrics, and the old one stays;
+ * a refused certificate pair is tried again every 10 polls (it may only be
+ * not valid yet). Certificates are checked with certs_check_serving() in a
+ * short-lived child process (see reload.c for why).
  */
 #ifndef CG_SERVER_RELOAD_H
 #define CG_SERVER_RELOAD_H
