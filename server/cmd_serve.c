@@ -60,7 +60,9 @@ static const char usage_text[] =
 	"                         above the apiserver's 90 s keep-alive)\n"
 	"\n"
 	"SIGHUP reloads the policy; SIGTERM or SIGINT stops accepting, answers the\n"
-	"requests under way and exits 0. Logs are JSON lines on stderr.\n";
+	"requests under way and exits 0. Logs are JSON lines on stderr. Exit status:\n"
+	"0 after SIGTERM/SIGINT, 1 when it cannot start (the reason is printed),\n"
+	"2 for a usage error.\n";
 
 typedef struct serve_opts {
 	reload_files files;
