@@ -8,6 +8,8 @@
 #define CG_SERVER_MTLS_H
 
 #include <gnutls/gnutls.h>
+#include <microhttpd.h>
+#include <stdbool.h>
 
 #include "common/error.h"
 
@@ -16,5 +18,14 @@
  * authentication and, when cn is not NULL, has exactly that common name.
  * Otherwise -1 and err says why. */
 int mtls_verify(gnutls_session_t session, const char *cn, cg_error *err) CG_MUST_CHECK;
+
+/* mtls_verify() on the connection's TLS session, once per connection: the
+ * verdict is kept with the connection (see mtls_on_connection) and every
+ * refusal is counted in /metrics. */
+bool mtls_allowed(struct MHD_Connection *c, const char *cn, cg_error *err);
+
+/* MHD_OPTION_NOTIFY_CONNECTION callback keeping that verdict. */
+void mtls_on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
+			enum MHD_ConnectionNotificationCode toe);
 
 #endif

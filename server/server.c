@@ -55,11 +55,6 @@ typedef struct request {
 	bool too_large; /* the body went past the limit: read and dropped */
 } request;
 
-/* Per TLS connection, only with mTLS: the client is verified once. */
-typedef struct conn_state {
-	int verdict; /* 0: not checked yet, 1: accepted, -1: refused */
-} conn_state;
-
 static uint64_t micros_since(const struct timespec *t0)
 {
 	struct timespec t;
@@ -141,28 +136,6 @@ static enum MHD_Result refuse(server *s, struct MHD_Connection *c, unsigned int 
 	why[n++] = '\n';
 	return respond(s, c, status, "text/plain; charset=utf-8", why, (size_t)n, false, allow,
 		       close);
-}
-
-static bool client_allowed(server *s, struct MHD_Connection *c, cg_error *err)
-{
-	const union MHD_ConnectionInfo *ci =
-		MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
-	conn_state *cs = ci != NULL ? ci->socket_context : NULL;
-	if (cs != NULL && cs->verdict > 0)
-		return true;
-	if (cs != NULL && cs->verdict < 0) {
-		cg_error_set(err, 0, "client certificate refused");
-		return false;
-	}
-	ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_GNUTLS_SESSION);
-	bool ok = ci != NULL && mtls_verify(ci->tls_session, s->cfg.client_cn, err) == 0;
-	if (ci == NULL)
-		cg_error_set(err, 0, "no TLS session");
-	if (!ok)
-		metrics_client_refused();
-	if (cs != NULL)
-		cs->verdict = ok ? 1 : -1;
-	return ok;
 }
 
 static bool is_json(const char *type)
@@ -267,7 +240,7 @@ static enum MHD_Result start_request(server *s, struct MHD_Connection *c, const 
 	/* The kubelet's probes present no client certificate: with mTLS the
 	 * health endpoints stay open (they reveal nothing), the rest is refused. */
 	bool probe = route == ROUTE_HEALTHZ || route == ROUTE_READYZ;
-	if (s->cfg.client_ca_pem != NULL && !probe && !client_allowed(s, c, &err))
+	if (s->cfg.client_ca_pem != NULL && !probe && !mtls_allowed(c, s->cfg.client_cn, &err))
 		return refuse(s, c, MHD_HTTP_FORBIDDEN, method, url, NULL, true, "%s", err.msg);
 	unsigned long long declared = 0;
 	if (route == ROUTE_NONE)
@@ -399,17 +372,6 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **req_cls,
 	atomic_fetch_sub(&s->in_flight, 1);
 }
 
-static void on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
-			  enum MHD_ConnectionNotificationCode toe)
-{
-	(void)cls;
-	(void)c;
-	if (toe == MHD_CONNECTION_NOTIFY_STARTED)
-		*socket_context = calloc(1, sizeof(conn_state));
-	else
-		free(*socket_context);
-}
-
 static void on_mhd_error(void *cls, const char *fmt, va_list ap) CG_PRINTF(2, 0);
 static void on_mhd_error(void *cls, const char *fmt, va_list ap)
 {
@@ -489,7 +451,7 @@ int server_start(const server_config *cfg, pstore *policies, server **out, cg_er
 		MHD_OPTION_HTTPS_PRIORITIES, cfg->priorities,
 		MHD_OPTION_HTTPS_CERT_CALLBACK, tlscert_retrieve,
 		MHD_OPTION_HTTPS_MEM_TRUST, cfg->client_ca_pem,
-		MHD_OPTION_NOTIFY_CONNECTION, mtls ? on_connection : NULL, NULL,
+		MHD_OPTION_NOTIFY_CONNECTION, mtls ? mtls_on_connection : NULL, NULL,
 		MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
 		MHD_OPTION_END);
 	// clang-format on
