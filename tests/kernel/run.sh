@@ -450,4 +450,30 @@ else
 	fi
 fi
 
+# --- the initContainer delivery exactly as the engine emits it -----------------
+# capgate-ambient-install: uid 0, drop ALL, add SETFCAP, no privilege
+# escalation, writing into a `medium: Memory` emptyDir (a tmpfs, mode 0777);
+# then the app container (uid 65534, add NET_BIND_SERVICE, no privilege
+# escalation) runs the installed copy as its command.
+name="initContainer delivery: root with only SETFCAP installs the wrapper into a memory emptyDir, uid 65534 then binds :80"
+if [ "$(id -u)" -ne 0 ]; then
+	skip "$name" "not root"
+else
+	begin
+	E=$T/emptydir
+	mkdir -p "$E"
+	if mount -t tmpfs -o mode=0777,size=4m tmpfs "$E" 2>/dev/null; then
+		netns -- "$L" --uid 0 --gid 0 --bounding SETFCAP --caps SETFCAP --nnp -- "$W" --install "$E"
+		want_rc 0
+		[ "$(getcap "$E/capgate-ambient" | sed 's/.* //')" = "cap_net_bind_service,cap_net_raw=p" ] ||
+			why="$why; installed copy has $(getcap "$E/capgate-ambient")"
+		[ -z "$why" ] && rt NET_BIND_SERVICE --nnp -- "$E/capgate-ambient" --caps=NET_BIND_SERVICE -- "$P" bind:80
+		[ -z "$why" ] && want_rc 0 && want_out "CapAmb=$NBS" && want_out "bind:80=ok"
+		umount "$E"
+	else
+		why="cannot mount a tmpfs"
+	fi
+	verdict "$name"
+fi
+
 exit $((failed > 0))
