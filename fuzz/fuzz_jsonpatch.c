@@ -126,7 +126,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			   "error does not name the op: %s", e1.msg);
 	} else {
 		FUZZ_CHECK(out1 && json_equal(out1, out2), "two runs give different documents");
-		FUZZ_CHECK(out1 != doc, "the result is the document itself");
+		/* null, true and false are jansson singletons: copies are the same. */
+		FUZZ_CHECK(out1 != doc || json_is_null(doc) || json_is_boolean(doc),
+			   "the result is the document itself");
 		if (json_array_size(patch) > 0)
 			check_last_op(doc, patch, out1);
 		json_t *out0 = json_deep_copy(out2);
