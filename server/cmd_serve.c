@@ -58,6 +58,10 @@ static const char usage_text[] =
 	"  --max-connections N    default 1024\n"
 	"  --timeout SECONDS      idle or stalled connections are closed (default 120,\n"
 	"                         above the apiserver's 90 s keep-alive)\n"
+	"  --request-timeout SECONDS\n"
+	"                         a client still sending its request after this long\n"
+	"                         is disconnected (default 30, the apiserver's longest\n"
+	"                         webhook timeout)\n"
 	"\n"
 	"SIGHUP reloads the policy; SIGTERM or SIGINT stops accepting, answers the\n"
 	"requests under way and exits 0. Logs are JSON lines on stderr. Exit status:\n"
@@ -99,6 +103,7 @@ static int parse_opts(int argc, char **argv, serve_opts *o)
 		O_THREADS,
 		O_CONNS,
 		O_TIMEOUT,
+		O_REQ_TIMEOUT,
 		O_DNS,
 		O_HELP
 	};
@@ -114,6 +119,7 @@ static int parse_opts(int argc, char **argv, serve_opts *o)
 		{"threads", required_argument, NULL, O_THREADS},
 		{"max-connections", required_argument, NULL, O_CONNS},
 		{"timeout", required_argument, NULL, O_TIMEOUT},
+		{"request-timeout", required_argument, NULL, O_REQ_TIMEOUT},
 		{"service-dns", required_argument, NULL, O_DNS},
 		{"help", no_argument, NULL, O_HELP},
 		{NULL, 0, NULL, 0},
@@ -131,6 +137,7 @@ static int parse_opts(int argc, char **argv, serve_opts *o)
 		 * idle connections first, so it never sends a review on one that
 		 * the server is closing at that moment. */
 		.timeout = 120,
+		.request_timeout = 30,
 	};
 	unsigned long long v;
 	int c;
@@ -181,6 +188,11 @@ static int parse_opts(int argc, char **argv, serve_opts *o)
 			if (parse_uint("--timeout", optarg, 3600, &v) < 0)
 				return -1;
 			o->srv.timeout = (unsigned int)v;
+			break;
+		case O_REQ_TIMEOUT:
+			if (parse_uint("--request-timeout", optarg, 3600, &v) < 0)
+				return -1;
+			o->srv.request_timeout = (unsigned int)v;
 			break;
 		case O_HELP:
 		case 'h':
@@ -292,6 +304,7 @@ static int run(serve_opts *o, sigset_t *sigs)
 			break;
 		}
 		reload_poll(r, sig == SIGHUP);
+		server_sweep(s);
 	}
 	rc = 0;
 out:

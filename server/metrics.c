@@ -53,6 +53,7 @@ static struct {
 	atomic_ulong cert_reload_failures;
 	atomic_long cert_not_after;
 	atomic_ulong client_refused;
+	atomic_ulong slow_closed;
 } m;
 
 static size_t find(const char *const *table, size_t n, const char *s)
@@ -118,6 +119,11 @@ void metrics_cert_reload_failed(void)
 void metrics_client_refused(void)
 {
 	atomic_fetch_add(&m.client_refused, 1);
+}
+
+void metrics_slow_clients_closed(unsigned int n)
+{
+	atomic_fetch_add(&m.slow_closed, n);
 }
 
 static unsigned long get(atomic_ulong *a)
@@ -219,7 +225,12 @@ int metrics_render(cg_buf *o)
 		"# TYPE capgate_cert_expiry_seconds gauge\ncapgate_cert_expiry_seconds %ld\n"
 		"# HELP capgate_client_refused_total Connections whose client certificate was "
 		"refused.\n"
-		"# TYPE capgate_client_refused_total counter\ncapgate_client_refused_total %lu\n",
+		"# TYPE capgate_client_refused_total counter\ncapgate_client_refused_total %lu\n"
+		"# HELP capgate_slow_clients_closed_total Connections closed because a request "
+		"took too long to arrive.\n"
+		"# TYPE capgate_slow_clients_closed_total counter\n"
+		"capgate_slow_clients_closed_total %lu\n",
 		get(&m.policy_generation), get(&m.policy_reload_failures), get(&m.cert_reloads),
-		get(&m.cert_reload_failures), not_after - (long)now, get(&m.client_refused));
+		get(&m.cert_reload_failures), not_after - (long)now, get(&m.client_refused),
+		get(&m.slow_closed));
 }

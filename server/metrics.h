@@ -25,6 +25,7 @@ void metrics_policy_reload_failed(void);
 void metrics_cert_loaded(time_t not_after);
 void metrics_cert_reload_failed(void);
 void metrics_client_refused(void);
+void metrics_slow_clients_closed(unsigned int n);
 
 int metrics_render(cg_buf *out) CG_MUST_CHECK;
 

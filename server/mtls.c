@@ -1,15 +1,9 @@
 #include "server/mtls.h"
 
 #include <gnutls/x509.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "server/metrics.h"
-
-/* Per TLS connection: the client is verified once, not per request. */
-typedef struct conn_state {
-	int verdict; /* 0: not checked yet, 1: accepted, -1: refused */
-} conn_state;
 
 static int check_cn(gnutls_session_t session, const char *want, cg_error *err)
 {
@@ -64,35 +58,22 @@ int mtls_verify(gnutls_session_t session, const char *cn, cg_error *err)
 	return cn != NULL ? check_cn(session, cn, err) : 0;
 }
 
-bool mtls_allowed(struct MHD_Connection *c, const char *cn, cg_error *err)
+bool mtls_allowed(struct MHD_Connection *c, const char *cn, int *verdict, cg_error *err)
 {
-	const union MHD_ConnectionInfo *ci =
-		MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
-	conn_state *cs = ci != NULL ? ci->socket_context : NULL;
-	if (cs != NULL && cs->verdict > 0)
+	if (verdict != NULL && *verdict > 0)
 		return true;
-	if (cs != NULL && cs->verdict < 0) {
+	if (verdict != NULL && *verdict < 0) {
 		cg_error_set(err, 0, "client certificate refused");
 		return false;
 	}
-	ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_GNUTLS_SESSION);
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(c, MHD_CONNECTION_INFO_GNUTLS_SESSION);
 	bool ok = ci != NULL && mtls_verify(ci->tls_session, cn, err) == 0;
 	if (ci == NULL)
 		cg_error_set(err, 0, "no TLS session");
 	if (!ok)
 		metrics_client_refused();
-	if (cs != NULL)
-		cs->verdict = ok ? 1 : -1;
+	if (verdict != NULL)
+		*verdict = ok ? 1 : -1;
 	return ok;
-}
-
-void mtls_on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
-			enum MHD_ConnectionNotificationCode toe)
-{
-	(void)cls;
-	(void)c;
-	if (toe == MHD_CONNECTION_NOTIFY_STARTED)
-		*socket_context = calloc(1, sizeof(conn_state));
-	else
-		free(*socket_context);
 }

@@ -19,13 +19,9 @@
  * Otherwise -1 and err says why. */
 int mtls_verify(gnutls_session_t session, const char *cn, cg_error *err) CG_MUST_CHECK;
 
-/* mtls_verify() on the connection's TLS session, once per connection: the
- * verdict is kept with the connection (see mtls_on_connection) and every
- * refusal is counted in /metrics. */
-bool mtls_allowed(struct MHD_Connection *c, const char *cn, cg_error *err);
-
-/* MHD_OPTION_NOTIFY_CONNECTION callback keeping that verdict. */
-void mtls_on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
-			enum MHD_ConnectionNotificationCode toe);
+/* mtls_verify() on the connection's TLS session, once per connection when
+ * verdict is not NULL (it keeps the outcome: 0 unknown, 1 accepted, -1
+ * refused); every refusal is counted in /metrics. */
+bool mtls_allowed(struct MHD_Connection *c, const char *cn, int *verdict, cg_error *err);
 
 #endif

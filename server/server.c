@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "policy/review.h"
+#include "server/conns.h"
 #include "server/log.h"
 #include "server/metrics.h"
 #include "server/mtls.h"
@@ -24,12 +25,10 @@
  * buffer): big enough for any apiserver request, small enough that 25
  * keep-alive connections per apiserver cost little. */
 #define CONN_MEMORY (32u * 1024)
-/* A body still arriving after this long is dropped with its connection:
- * the apiserver gives up on a webhook after at most 30 s anyway. */
-#define BODY_DEADLINE_US (30u * 1000000u)
 
 struct server {
 	struct MHD_Daemon *daemon;
+	conns *conns;
 	pstore *policies;
 	server_config cfg;
 	atomic_bool draining;
@@ -240,7 +239,8 @@ static enum MHD_Result start_request(server *s, struct MHD_Connection *c, const 
 	/* The kubelet's probes present no client certificate: with mTLS the
 	 * health endpoints stay open (they reveal nothing), the rest is refused. */
 	bool probe = route == ROUTE_HEALTHZ || route == ROUTE_READYZ;
-	if (s->cfg.client_ca_pem != NULL && !probe && !mtls_allowed(c, s->cfg.client_cn, &err))
+	if (s->cfg.client_ca_pem != NULL && !probe &&
+	    !mtls_allowed(c, s->cfg.client_cn, conns_mtls_verdict(c), &err))
 		return refuse(s, c, MHD_HTTP_FORBIDDEN, method, url, NULL, true, "%s", err.msg);
 	unsigned long long declared = 0;
 	if (route == ROUTE_NONE)
@@ -322,7 +322,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	if (*upload_size > 0) {
 		/* A client trickling a body cannot hold the request forever; the
 		 * connection timeout covers one that stops sending at all. */
-		if (micros_since(&rq->start) > BODY_DEADLINE_US)
+		if (micros_since(&rq->start) > (uint64_t)s->cfg.request_timeout * 1000000u)
 			return MHD_NO;
 		/* A GET's body means nothing here and is dropped. */
 		size_t max = rq->route == ROUTE_MUTATE || rq->route == ROUTE_VALIDATE
@@ -353,7 +353,7 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **req_cls,
 	};
 	server *s = cls;
 	request *rq = *req_cls;
-	(void)c;
+	conns_request_done(c);
 	if (rq == NULL)
 		return;
 	if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK) {
@@ -433,7 +433,11 @@ int server_start(const server_config *cfg, pstore *policies, server **out, cg_er
 			     MHD_USE_ERROR_LOG | MHD_USE_ITC;
 	if (s->addr.sa.sa_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
-	bool mtls = cfg->client_ca_pem != NULL;
+	s->conns = conns_new();
+	if (s->conns == NULL) {
+		free(s);
+		return cg_error_set(err, ENOMEM, "out of memory");
+	}
 	/* One thread means no pool: MHD warns about a pool of size 0 or 1, so
 	 * the option slot repeats the connection limit instead. */
 	enum MHD_OPTION pool =
@@ -451,11 +455,12 @@ int server_start(const server_config *cfg, pstore *policies, server **out, cg_er
 		MHD_OPTION_HTTPS_PRIORITIES, cfg->priorities,
 		MHD_OPTION_HTTPS_CERT_CALLBACK, tlscert_retrieve,
 		MHD_OPTION_HTTPS_MEM_TRUST, cfg->client_ca_pem,
-		MHD_OPTION_NOTIFY_CONNECTION, mtls ? mtls_on_connection : NULL, NULL,
+		MHD_OPTION_NOTIFY_CONNECTION, conns_on_connection, s->conns,
 		MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
 		MHD_OPTION_END);
 	// clang-format on
 	if (s->daemon == NULL) {
+		conns_free(s->conns);
 		free(s);
 		return cg_error_set(err, 0, "cannot serve on %s (address in use, or see the log)",
 				    cfg->listen);
@@ -483,6 +488,11 @@ unsigned int server_in_flight(server *s)
 	return atomic_load(&s->in_flight);
 }
 
+void server_sweep(server *s)
+{
+	conns_sweep(s->conns, s->cfg.request_timeout);
+}
+
 unsigned int server_connections(server *s)
 {
 	const union MHD_DaemonInfo *i =
@@ -495,5 +505,6 @@ void server_stop(server *s)
 	if (s == NULL)
 		return;
 	MHD_stop_daemon(s->daemon);
+	conns_free(s->conns);
 	free(s);
 }

@@ -32,7 +32,8 @@ typedef struct server_config {
 	size_t max_body;
 	unsigned int threads;
 	unsigned int max_connections;
-	unsigned int timeout; /* seconds a connection may stay idle or stalled */
+	unsigned int timeout;	      /* seconds a connection may stay idle or stalled */
+	unsigned int request_timeout; /* seconds a request may take to arrive */
 } server_config;
 
 typedef struct server server;
@@ -44,6 +45,11 @@ int server_start(const server_config *cfg, pstore *policies, server **out,
 
 /* The port actually bound (useful with port 0). */
 unsigned int server_port(const server *s);
+
+/* Disconnects clients whose request has been arriving for longer than
+ * request_timeout (server/conns.h). The main thread calls it about once a
+ * second. */
+void server_sweep(server *s);
 
 /* Stops accepting connections; later answers close their connection and
  * /readyz says 503, so keep-alive clients move to another replica. */

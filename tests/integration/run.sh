@@ -283,15 +283,17 @@ check "curl --tls-max 1.1 is refused" eval '! cg /healthz --tls-max 1.1 -o /dev/
 check "refused handshakes reached the server" test "$(grep -c 'libmicrohttpd' "$T/e.log")" -ge 3
 stop_server
 
-# --- limits on connections: how many, and how long one may sit idle (here
-# clients that connect and never even start the TLS handshake).
-start_server "$T/f.log" $TLS --max-connections 2 --timeout 2
+# --- limits on connections: how many, how long one may sit idle (here
+# clients that connect and never even start the TLS handshake), and how long
+# a request may take to arrive (a client trickling its headers, slowloris).
+start_server "$T/f.log" $TLS --max-connections 2 --timeout 4 --request-timeout 2
+ms_now() { echo $(($(date +%s%N) / 1000000)); }
 idle_conn() {
 	local t0
-	t0=$(date +%s%N)
+	t0=$(ms_now)
 	exec 3<>"/dev/tcp/127.0.0.1/$PORT"
 	timeout 10 cat <&3 >/dev/null
-	echo $((($(date +%s%N) - t0) / 1000000)) >"$T/idle$1"
+	echo $(($(ms_now) - t0)) >"$T/idle$1"
 }
 idle_conn 1 &
 I1=$!
@@ -300,9 +302,29 @@ I2=$!
 sleep 0.5
 check "--max-connections 2: a third connection is not served" eval '! cg /healthz -o /dev/null --max-time 1 2>/dev/null'
 wait $I1 $I2
-check "--timeout 2: silent connections are closed after 2 s ($(cat "$T/idle1") ms, $(cat "$T/idle2") ms)" \
-	eval '[ "$(cat "$T/idle1")" -ge 1900 ] && [ "$(cat "$T/idle1")" -le 4000 ] && [ "$(cat "$T/idle2")" -le 4000 ]'
+check "--timeout 4: silent connections are closed after 4 s ($(cat "$T/idle1") ms, $(cat "$T/idle2") ms)" \
+	eval '[ "$(cat "$T/idle1")" -ge 3900 ] && [ "$(cat "$T/idle1")" -le 6500 ] && [ "$(cat "$T/idle2")" -le 6500 ]'
 check "served again once they are gone" test "$(cg /healthz -o /dev/null -w '%{http_code}')" = 200
+t0=$(ms_now)
+# One byte every 0.3 s restarts the idle timeout each time; only the
+# request deadline ends it.
+{ for _ in $(seq 1 60); do printf 'G'; sleep 0.3; done; } 2>/dev/null |
+	timeout 20 openssl s_client -connect "127.0.0.1:$PORT" -servername "$SNI" -quiet >/dev/null 2>&1
+slow=$(($(ms_now) - t0))
+check "--request-timeout 2: a client trickling its headers is disconnected ($slow ms)" \
+	eval '[ "$slow" -ge 1900 ] && [ "$slow" -le 6000 ]'
+check "slow client logged and counted" eval 'log_has "$T/f.log" ".msg == \"slow clients disconnected\"" &&
+	[ "$(metric capgate_slow_clients_closed_total)" = 1 ]'
+keepalive_idle() {
+	{
+		printf 'GET /healthz HTTP/1.1\r\nHost: %s\r\n\r\n' "$SNI"
+		sleep 3
+		printf 'GET /readyz HTTP/1.1\r\nHost: %s\r\n\r\n' "$SNI"
+		sleep 0.5
+	} | openssl s_client -connect "127.0.0.1:$PORT" -servername "$SNI" -quiet 2>/dev/null |
+		grep -c '^HTTP/1.1 200'
+}
+check "a keep-alive connection idle 3 s after an answer is kept (not a slow request)" test "$(keepalive_idle)" = 2
 stop_server
 
 [ "$FAILED" -eq 0 ]
