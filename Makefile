@@ -83,6 +83,12 @@ bench: deps
 	@$(MAKE) --no-print-directory all $(BUILD)/bench-engine
 	@sh bench/run.sh
 
+# `make soak`: SOAK_SECONDS (default 600) of mixed reviews at 32 connections,
+# policy and certificate replaced meanwhile, then SIGTERM under load.
+soak: deps
+	@$(MAKE) --no-print-directory all
+	@BUILD=$(BUILD) bash bench/soak.sh
+
 $(BUILD)/bench-engine: bench/bench_engine.c $(BUILD)/libcapgate.a
 	$(CC) $(CPPFLAGS_ALL) $(CFLAGS_ALL) -Wno-missing-prototypes $(LDFLAGS_ALL) -o $@ $< \
 	  $(BUILD)/libcapgate.a $(LIBS)
