@@ -21,7 +21,7 @@ typedef struct conn {
 	/* The sweep's own view, main thread only. */
 	uint64_t seen_bytes;
 	unsigned int seen_done;
-	time_t busy_since; /* 0: no request under way */
+	int64_t busy_since_ms; /* 0: no request under way */
 } conn;
 
 struct conns {
@@ -105,9 +105,11 @@ int *conns_mtls_verdict(struct MHD_Connection *c)
 
 unsigned int conns_sweep(conns *cs, unsigned int deadline_s)
 {
-	struct timespec now;
+	struct timespec t;
 	unsigned int closed = 0;
-	clock_gettime(CLOCK_MONOTONIC, &now);
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	/* +1: never 0, which means "no request under way". */
+	int64_t now = (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000 + 1;
 	pthread_mutex_lock(&cs->lock);
 	for (conn *n = cs->head; n != NULL; n = n->next) {
 		struct tcp_info ti = {0};
@@ -120,15 +122,15 @@ unsigned int conns_sweep(conns *cs, unsigned int deadline_s)
 		n->seen_bytes = ti.tcpi_bytes_received;
 		n->seen_done = done;
 		if (answered)
-			n->busy_since = 0;
-		else if (got_bytes && n->busy_since == 0)
-			n->busy_since = now.tv_sec;
-		if (n->busy_since == 0 || now.tv_sec - n->busy_since <= (time_t)deadline_s)
+			n->busy_since_ms = 0;
+		else if (got_bytes && n->busy_since_ms == 0)
+			n->busy_since_ms = now;
+		if (n->busy_since_ms == 0 || now - n->busy_since_ms < (int64_t)deadline_s * 1000)
 			continue;
 		/* shutdown, not close: the fd stays libmicrohttpd's, which sees the
 		 * end of the stream and closes the connection itself. */
 		shutdown(n->fd, SHUT_RDWR);
-		n->busy_since = 0;
+		n->busy_since_ms = 0;
 		closed++;
 	}
 	pthread_mutex_unlock(&cs->lock);

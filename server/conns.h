@@ -3,8 +3,8 @@
  *
  * libmicrohttpd restarts a connection's idle timeout on every byte, so a
  * client sending its headers one byte a second would hold a connection
- * slot for hours (slowloris); 1024 of them take every slot. Once a second
- * conns_sweep() looks at each connection's TCP counters (TCP_INFO): a
+ * slot for hours (slowloris); 1024 of them take every slot. Four times a
+ * second conns_sweep() looks at each connection's TCP counters (TCP_INFO): a
  * client that started sending (the TLS handshake counts) and has not had
  * a request answered within the deadline is disconnected. Idle keep-alive
  * connections send nothing and are left to the idle timeout.
@@ -31,8 +31,9 @@ void conns_request_done(struct MHD_Connection *c);
  * refused); NULL when c is not tracked. */
 int *conns_mtls_verdict(struct MHD_Connection *c);
 
-/* Disconnects every client whose request has been under way for more than
- * deadline_s seconds; returns how many. Main thread, about once a second. */
+/* Disconnects every client whose request has been under way for
+ * deadline_s seconds (measured from the sweep that first saw its bytes);
+ * returns how many. Main thread only. */
 unsigned int conns_sweep(conns *cs, unsigned int deadline_s);
 
 #endif

@@ -312,7 +312,7 @@ t0=$(ms_now)
 	timeout 20 openssl s_client -connect "127.0.0.1:$PORT" -servername "$SNI" -quiet >/dev/null 2>&1
 slow=$(($(ms_now) - t0))
 check "--request-timeout 2: a client trickling its headers is disconnected ($slow ms)" \
-	eval '[ "$slow" -ge 1900 ] && [ "$slow" -le 6000 ]'
+	eval '[ "$slow" -ge 1900 ] && [ "$slow" -le 4000 ]'
 check "slow client logged and counted" eval 'log_has "$T/f.log" ".msg == \"slow clients disconnected\"" &&
 	[ "$(metric capgate_slow_clients_closed_total)" = 1 ]'
 keepalive_idle() {
