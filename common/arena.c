@@ -6,89 +6,114 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#define ARENA_CHUNK (32 * 1024)
+#define ARENA_CHUNK (32 * 1024) /* the first chunk, kept between requests */
+#define ARENA_CHUNK_MAX (1024 * 1024)
 #define ARENA_ALIGN 16
-#define ARENA_MAX_CHUNKS 64 /* beyond that (2 MiB+) fall back to malloc */
 
 struct chunk {
-	char *base;
+	struct chunk *next; /* older chunks of this request */
 	size_t size;
+	size_t used;
+	_Alignas(ARENA_ALIGN) char data[];
 };
 
 struct arena {
 	bool active;
+	struct chunk *head; /* the chunk allocations come from */
+	struct chunk *keep; /* the first chunk: reused by every request */
+	size_t nchunks;
 	size_t used_total;
-	size_t n; /* chunks in use; chunk 0 is kept between requests */
-	size_t off;
-	struct chunk c[ARENA_MAX_CHUNKS];
+	size_t held; /* bytes in this request's chunks */
 };
 
 static _Thread_local struct arena arena;
 static pthread_once_t install_once = PTHREAD_ONCE_INIT;
 static pthread_key_t release_key;
 
-/* Frees a thread's chunks when the thread exits (server pool threads end
+static void free_chunks(bool keep_first)
+{
+	struct chunk *c = arena.head;
+	while (c != NULL) {
+		struct chunk *next = c->next;
+		if (c != arena.keep)
+			free(c);
+		c = next;
+	}
+	arena.head = NULL;
+	arena.nchunks = 0;
+	arena.held = 0;
+	if (!keep_first) {
+		free(arena.keep);
+		arena.keep = NULL;
+	}
+}
+
+/* Frees a thread's memory when the thread exits (server pool threads end
  * at shutdown; leak checkers must see nothing). */
 static void release_chunks(void *unused)
 {
 	(void)unused;
-	for (size_t i = 0; i < ARENA_MAX_CHUNKS; i++) {
-		free(arena.c[i].base);
-		arena.c[i].base = NULL;
-		arena.c[i].size = 0;
-	}
-	arena.n = 0;
+	free_chunks(false);
 }
 
-static bool in_arena(const void *p)
+static struct chunk *new_chunk(size_t need)
 {
-	for (size_t i = 0; i < arena.n; i++)
-		if ((const char *)p >= arena.c[i].base &&
-		    (const char *)p < arena.c[i].base + arena.c[i].size)
-			return true;
-	return false;
+	/* Geometric growth: a huge review takes a few dozen chunks, and the
+	 * large ones are mmapped by malloc, so giving them back at the end of
+	 * the request returns the memory to the system. */
+	size_t size = ARENA_CHUNK << (arena.nchunks < 5 ? arena.nchunks : 5);
+	if (size > ARENA_CHUNK_MAX)
+		size = ARENA_CHUNK_MAX;
+	if (size < need)
+		size = need;
+	if (arena.held + size > ARENA_LIMIT)
+		return NULL; /* jansson reports out of memory: the review is refused */
+	struct chunk *c;
+	if (arena.nchunks == 0 && arena.keep != NULL && arena.keep->size >= size) {
+		c = arena.keep;
+	} else {
+		if ((c = malloc(sizeof(*c) + size)) == NULL)
+			return NULL;
+		c->size = size;
+		if (arena.keep == NULL && size == ARENA_CHUNK) {
+			arena.keep = c;
+			pthread_setspecific(release_key, &arena);
+		}
+	}
+	c->used = 0;
+	c->next = arena.head;
+	arena.head = c;
+	arena.nchunks++;
+	arena.held += c->size;
+	return c;
 }
 
 static void *arena_malloc(size_t size)
 {
 	if (!arena.active)
 		return malloc(size);
+	if (size > ARENA_LIMIT)
+		return NULL;
 	size = (size + ARENA_ALIGN - 1) & ~(size_t)(ARENA_ALIGN - 1);
-	if (arena.n == 0 || arena.off + size > arena.c[arena.n - 1].size) {
-		if (arena.n == ARENA_MAX_CHUNKS)
-			return malloc(size);
-		size_t want = size > ARENA_CHUNK ? size : ARENA_CHUNK;
-		struct chunk *ch = &arena.c[arena.n];
-		if (ch->base == NULL || ch->size < want) {
-			if (arena.n == 0)
-				pthread_setspecific(release_key, &arena);
-			free(ch->base);
-			ch->base = malloc(want);
-			ch->size = want;
-			if (ch->base == NULL) {
-				ch->size = 0;
-				return NULL;
-			}
-		}
-		arena.n++;
-		arena.off = 0;
-	}
-	void *p = arena.c[arena.n - 1].base + arena.off;
-	arena.off += size;
+	struct chunk *c = arena.head;
+	if (c == NULL || c->used + size > c->size)
+		if ((c = new_chunk(size)) == NULL)
+			return NULL;
+	void *p = c->data + c->used;
+	c->used += size;
 	arena.used_total += size;
 	return p;
 }
 
+/* While a request is in its arena every free is a no-op: the memory goes
+ * back at arena_end(). jansson only frees what it allocated, and nothing
+ * allocated before arena_begin() is released inside a request, so no
+ * malloc'd pointer is dropped here (at worst one would leak, never be
+ * freed twice). */
 static void arena_free(void *p)
 {
-	if (p == NULL)
-		return;
-	if (arena.active && in_arena(p))
-		return;
-	/* A pointer from this thread's arena freed after arena_end() would be
-	 * a use of released memory; the in_arena check above cannot see other
-	 * threads' arenas, which is why the rule in arena.h exists. */
-	free(p);
+	if (!arena.active)
+		free(p);
 }
 
 static void install(void)
@@ -106,21 +131,12 @@ void arena_begin(void)
 {
 	arena.active = true;
 	arena.used_total = 0;
-	arena.n = 0;
-	arena.off = 0;
 }
 
 void arena_end(void)
 {
 	arena.active = false;
-	/* Keep the first chunk for the next request; give back the rest so a
-	 * single huge review does not pin its memory to the thread. */
-	for (size_t i = 1; i < ARENA_MAX_CHUNKS && arena.c[i].base; i++) {
-		free(arena.c[i].base);
-		arena.c[i].base = NULL;
-		arena.c[i].size = 0;
-	}
-	arena.n = 0;
+	free_chunks(true);
 }
 
 size_t arena_used(void)
@@ -130,13 +146,10 @@ size_t arena_used(void)
 
 void arena_release(void)
 {
-	release_chunks(NULL);
+	free_chunks(false);
 }
 
 size_t arena_footprint(void)
 {
-	size_t n = 0;
-	for (size_t i = 0; i < ARENA_MAX_CHUNKS; i++)
-		n += arena.c[i].size;
-	return n;
+	return arena.held > 0 ? arena.held : (arena.keep ? arena.keep->size : 0);
 }

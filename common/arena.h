@@ -15,6 +15,11 @@
 
 #include <stddef.h>
 
+/* The most one request may take (a realistic review takes ~20 KB; an
+ * 8 MiB body of minimal containers about 40x its size). Beyond it jansson
+ * sees an allocation failure and the review is refused, not the process. */
+#define ARENA_LIMIT ((size_t)256 << 20)
+
 /* Installs the allocator (json_set_alloc_funcs) once per process. Call
  * before creating any json_t, so that nothing malloc'd by jansson is ever
  * handed to the arena's free and the other way round. */
@@ -26,8 +31,10 @@ void arena_end(void);
 /* Bytes handed out since arena_begin() on this thread (for the bench). */
 size_t arena_used(void);
 
-/* Frees this thread's chunks now (the main thread at exit; pool threads
- * do it on their own when they end). */
+/* Frees this thread's chunks now, the kept one too (the main thread at
+ * exit; pool threads do it on their own when they end). arena_end() gives
+ * back everything but one 32 KB chunk, so a huge review leaves nothing
+ * behind. */
 void arena_release(void);
 
 /* Bytes the thread's arena holds (its chunks), in use or not. */
