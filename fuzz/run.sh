@@ -2,7 +2,8 @@
 # Runs libFuzzer harnesses for a bounded time each and prints one line per
 # harness with its execs and coverage. Usage: run.sh BUILD SECONDS HARNESS...
 # Inputs from fuzz/regressions/<harness>/ are replayed first. The working
-# corpus grows in BUILD/corpus/<harness> (seeded from fuzz/corpus/<harness>);
+# corpus grows in BUILD/corpus/<harness>, or $FUZZ_WORK/<harness> (seeded
+# from fuzz/corpus/<harness>);
 # crashes are saved in BUILD/artifacts/<harness>/. Exits 1 on any failure.
 set -u
 build=$1
@@ -12,7 +13,7 @@ fails=0
 for h in "$@"; do
 	bin=$build/fuzz_$h
 	log=$build/fuzz_$h.log
-	work=$build/corpus/$h
+	work=${FUZZ_WORK:-$build/corpus}/$h
 	art=$build/artifacts/$h/
 	mkdir -p "$work" "$art"
 	if [ -d "fuzz/regressions/$h" ] && [ -n "$(ls -A "fuzz/regressions/$h" 2>/dev/null)" ]; then
