@@ -1,6 +1,7 @@
 #include "common/arena.h"
 
 #include <jansson.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -9,6 +10,7 @@
 #define ARENA_CHUNK (32 * 1024) /* the first chunk, kept between requests */
 #define ARENA_CHUNK_MAX (1024 * 1024)
 #define ARENA_ALIGN 16
+#define ARENA_TRIM_ABOVE (4u << 20)
 
 struct chunk {
 	struct chunk *next; /* older chunks of this request */
@@ -135,8 +137,14 @@ void arena_begin(void)
 
 void arena_end(void)
 {
+	bool big = arena.held > ARENA_TRIM_ABOVE;
 	arena.active = false;
 	free_chunks(true);
+	/* glibc raises its mmap threshold when large blocks are freed, so the
+	 * chunks of the next huge review come from the heap and stay there
+	 * after they are freed: give them back after a big request. */
+	if (big)
+		malloc_trim(0);
 }
 
 size_t arena_used(void)

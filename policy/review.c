@@ -80,8 +80,8 @@ static int write_response(cg_buf *out, const char *api_version, json_t *uid, boo
 	rc |= buf_json_string(out, json_string_value(uid), json_string_length(uid));
 	rc |= buf_puts(out, allowed ? ",\"allowed\":true" : ",\"allowed\":false");
 	if (!allowed) {
-		rc |= buf_printf(out, ",\"status\":{\"code\":%d,\"reason\":\"Forbidden\",\"message\":",
-				 code);
+		rc |= buf_printf(out, ",\"status\":{\"code\":%d,\"reason\":\"%s\",\"message\":",
+				 code, code == 400 ? "BadRequest" : "Forbidden");
 		rc |= buf_json_string(out, message, strlen(message));
 		rc |= buf_puts(out, "}");
 	}
@@ -251,9 +251,16 @@ static int judge(const cg_policy *p, enum review_endpoint ep, json_t *review, bo
 	snprintf(msg, sizeof(msg), "%s", d.message ? d.message : "");
 	bool has_patch = d.patch && json_array_size(d.patch) > 0;
 	if (ep == REVIEW_VALIDATE && allowed && has_patch) {
+		/* /validate refuses what /mutate would change: the record says
+		 * denied, and the "removed ..." warnings describe a mutation
+		 * that does not happen here (the message lists what is needed). */
 		allowed = false;
 		code = 403;
 		validate_message(&d, msg, sizeof(msg));
+		json_array_clear(d.warnings);
+		json_object_set_new(d.audit, "decision", json_string("denied"));
+		json_object_del(d.audit, "stripped");
+		json_object_del(d.audit, "nonroot");
 	}
 	sum->decision = !allowed ? "denied" : (ep == REVIEW_MUTATE && has_patch) ? "patched"
 			: json_array_size(d.warnings) ? "warned"

@@ -175,6 +175,13 @@ static void test_mutate_applies_and_is_idempotent(void **state)
 	assert_non_null(strstr(json_string_value(json_object_get(json_object_get(r0, "status"),
 								  "message")),
 			       "container \"log-shipper\": drop ALL"));
+	/* The record says denied, and no mutation is described as done. */
+	assert_string_equal(json_string_value(json_object_get(json_object_get(r0, "auditAnnotations"),
+							      "decision")),
+			    "denied");
+	assert_null(json_object_get(r0, "warnings"));
+	assert_string_equal(json_string_value(json_object_get(json_object_get(r0, "status"), "reason")),
+			    "Forbidden");
 
 	/* Warnings and audit annotations within the apiserver's limits. */
 	size_t i;
@@ -331,6 +338,9 @@ static void test_cannot_judge_is_denied(void **state)
 		assert_non_null(strstr(json_string_value(json_object_get(
 					       json_object_get(resp, "status"), "message")),
 				       "cannot judge"));
+		assert_string_equal(json_string_value(json_object_get(json_object_get(resp, "status"),
+								      "reason")),
+				    "BadRequest");
 		json_decref(r);
 	}
 }
