@@ -359,6 +359,28 @@ static int run_cabundle(int argc, char **argv)
 	return 0;
 }
 
+/* `capgate certs check-serving CERT KEY [SERVICE_DNS]`: the start-up and
+ * reload check of capgate serve, run in a fresh process (see
+ * server/reload.c). Prints "ok NOT_AFTER" or "error MESSAGE" on one line. */
+static int run_check_serving(int argc, char **argv)
+{
+	if (argc < 3 || argc > 4) {
+		fprintf(stderr, "usage: capgate certs check-serving CERT KEY [SERVICE_DNS]\n");
+		return 2;
+	}
+	certs_info info;
+	cg_error err = {0};
+	if (certs_check_serving(argv[1], argv[2], argc == 4 ? argv[3] : NULL, &info, &err) < 0) {
+		for (char *p = err.msg; *p; p++)
+			if (*p == '\n')
+				*p = ' ';
+		printf("error %s\n", err.msg);
+		return 1;
+	}
+	printf("ok %lld\n", (long long)info.not_after);
+	return 0;
+}
+
 int cmd_certs(int argc, char **argv)
 {
 	if (argc < 2) {
@@ -376,6 +398,8 @@ int cmd_certs(int argc, char **argv)
 		return run_inspect(argc - 1, argv + 1);
 	if (strcmp(sub, "cabundle") == 0)
 		return run_cabundle(argc - 1, argv + 1);
+	if (strcmp(sub, "check-serving") == 0)
+		return run_check_serving(argc - 1, argv + 1);
 	fprintf(stderr, "capgate certs: unknown subcommand \"%s\"\n", sub);
 	usage(stderr);
 	return 2;

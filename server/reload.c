@@ -4,6 +4,8 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -16,6 +18,8 @@
 #include "server/log.h"
 #include "server/metrics.h"
 #include "server/tlscert.h"
+
+extern char **environ;
 
 /* A certificate check takes milliseconds; a child past this is stuck. */
 #define CHECK_DEADLINE_MS 5000
@@ -100,78 +104,85 @@ static int load_policy(const char *path, cg_policy **out, cg_error *err)
 	return r;
 }
 
-/* Reads n bytes or fails: on EOF, error, or when deadline_ms pass. */
-static int read_all(int fd, void *p, size_t n, int deadline_ms)
+/* One read with a deadline: bytes read, 0 at EOF, -1 on error or when
+ * deadline_ms pass with nothing to read. */
+static int read_some(int fd, char *p, size_t n, int deadline_ms)
 {
-	size_t got = 0;
-	while (got < n) {
+	for (;;) {
 		struct pollfd pfd = {.fd = fd, .events = POLLIN};
 		int ready = poll(&pfd, 1, deadline_ms);
 		if (ready < 0 && errno == EINTR)
 			continue;
 		if (ready <= 0)
 			return -1;
-		ssize_t r = read(fd, (char *)p + got, n - got);
+		ssize_t r = read(fd, p, n);
 		if (r < 0 && errno == EINTR)
 			continue;
-		if (r <= 0)
-			return -1;
-		got += (size_t)r;
+		return r < 0 ? -1 : (int)r;
 	}
-	return 0;
 }
 
 /* certs_check_serving() uses OpenSSL, which serving does not: run in a
- * short-lived child, its code and tables (about 3 MB) are never paged into
- * the long-running server, which keeps it within its idle memory budget,
- * and a parser crash on a bad file kills the child, not the webhook.
- * Only this thread uses OpenSSL, but on a reload the serving threads run,
- * and one may hold a libc lock at fork() (glibc's gmtime_r takes the
- * timezone lock for every Date header) that the child then waits on
- * forever: the child gets a deadline, is killed past it, and the pair is
- * tried again CERT_RETRY_POLLS later. */
+ * fresh process, its code and tables (about 3 MB) are never paged into the
+ * long-running server, which keeps it within its idle memory budget, and a
+ * parser crash on a bad file kills the checker, not the webhook. The
+ * checker is this binary exec'd (`capgate certs check-serving`), never a
+ * bare fork() of the threaded server: a child of fork() may only call
+ * async-signal-safe functions, since a serving thread may hold a libc lock
+ * (malloc's, the timezone's) that the child would wait on forever.
+ * posix_spawn() execs at once. A checker past the deadline is killed. */
 static int check_pair(const reload_files *f, certs_info *info, cg_error *err)
 {
-	struct {
-		int rc;
-		certs_info info;
-		cg_error err;
-	} res = {0};
 	int fds[2];
 	if (pipe2(fds, O_CLOEXEC) < 0)
 		return cg_error_set(err, errno, "checking %s: pipe: %s", f->cert_path,
 				    strerror(errno));
-	pid_t pid = fork();
-	if (pid < 0) {
-		close(fds[0]);
-		close(fds[1]);
-		return cg_error_set(err, errno, "checking %s: fork: %s", f->cert_path,
-				    strerror(errno));
-	}
-	if (pid == 0) {
-		close(fds[0]);
-		res.rc = certs_check_serving(f->cert_path, f->key_path, f->service_dns, &res.info,
-					     &res.err);
-		ssize_t w = write(fds[1], &res, sizeof(res));
-		_exit(w == (ssize_t)sizeof(res) ? 0 : 1);
-	}
+	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t attr;
+	sigset_t none;
+	sigemptyset(&none);
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_adddup2(&fa, fds[1], STDOUT_FILENO);
+	posix_spawnattr_init(&attr);
+	posix_spawnattr_setsigmask(&attr, &none); /* the server blocks its signals */
+	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK);
+	char *argv[] = {"capgate", "certs", "check-serving", (char *)f->cert_path,
+			(char *)f->key_path, (char *)f->service_dns, NULL};
+	pid_t pid;
+	int rc = posix_spawn(&pid, "/proc/self/exe", &fa, &attr, argv, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	posix_spawnattr_destroy(&attr);
 	close(fds[1]);
-	int got = read_all(fds[0], &res, sizeof(res), CHECK_DEADLINE_MS);
+	if (rc != 0) {
+		close(fds[0]);
+		return cg_error_set(err, rc, "checking %s: cannot start the checker: %s",
+				    f->cert_path, strerror(rc));
+	}
+	char line[sizeof(err->msg) + 16];
+	size_t got = 0;
+	int r = 0;
+	while (got < sizeof(line) - 1 && (r = read_some(fds[0], line + got, sizeof(line) - 1 - got,
+						       CHECK_DEADLINE_MS)) > 0)
+		got += (size_t)r;
 	close(fds[0]);
-	if (got < 0)
+	line[got] = '\0';
+	if (r < 0)
 		kill(pid, SIGKILL);
 	int status = 0;
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
-	if (got < 0)
-		return cg_error_set(err, 0, "checking %s: the checker did not answer (status %d)",
-				    f->cert_path, status);
-	if (res.rc < 0) {
-		*err = res.err;
-		return -1;
+	char *nl = strchr(line, '\n');
+	if (nl != NULL)
+		*nl = '\0';
+	if (strncmp(line, "ok ", 3) == 0) {
+		memset(info, 0, sizeof(*info));
+		info->not_after = (time_t)strtoll(line + 3, NULL, 10);
+		return 0;
 	}
-	*info = res.info;
-	return 0;
+	if (strncmp(line, "error ", 6) == 0)
+		return cg_error_set(err, EINVAL, "%s", line + 6);
+	return cg_error_set(err, 0, "checking %s: the checker did not answer (status %d)",
+			    f->cert_path, status);
 }
 
 static int load_cert(const reload_files *f, cg_error *err)
