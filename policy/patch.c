@@ -92,6 +92,18 @@ static json_t *wrap(const char *const *keys, size_t from, size_t n, const char *
 	return v;
 }
 
+/* Adds value at path + tokens (one or two); steals value. */
+static int add_at(json_t *ops, patch_path *path, const char *t1, const char *t2, json_t *value)
+{
+	int rc;
+	if ((rc = patch_path_join(path, path, t1)) < 0 ||
+	    (t2 != NULL && (rc = patch_path_join(path, path, t2)) < 0)) {
+		json_decref(value);
+		return rc;
+	}
+	return patch_add(ops, path, value);
+}
+
 int patch_set_nested(json_t *ops, json_t *obj, const patch_path *obj_path, const char *const *keys,
 		     size_t n, const char *key, json_t *value)
 {
@@ -102,21 +114,12 @@ int patch_set_nested(json_t *ops, json_t *obj, const patch_path *obj_path, const
 		json_decref(value);
 		return rc;
 	}
-	if (have == n) {
-		if ((rc = patch_path_join(&path, &path, key)) < 0) {
-			json_decref(value);
-			return rc;
-		}
-		return patch_add(ops, &path, value);
-	}
+	if (have == n)
+		return add_at(ops, &path, key, NULL, value);
 	json_t *sub = wrap(keys, have + 1, n, key, value);
 	if (sub == NULL)
 		return -ENOMEM;
-	if ((rc = patch_path_join(&path, &path, keys[have])) < 0) {
-		json_decref(sub);
-		return rc;
-	}
-	return patch_add(ops, &path, sub);
+	return add_at(ops, &path, keys[have], NULL, sub);
 }
 
 int patch_append(json_t *ops, json_t *obj, const patch_path *obj_path, const char *const *keys,
@@ -129,14 +132,8 @@ int patch_append(json_t *ops, json_t *obj, const patch_path *obj_path, const cha
 		json_decref(value);
 		return rc;
 	}
-	if (have == n && json_is_array(json_object_get(obj, key))) {
-		if ((rc = patch_path_join(&path, &path, key)) < 0 ||
-		    (rc = patch_path_join(&path, &path, "-")) < 0) {
-			json_decref(value);
-			return rc;
-		}
-		return patch_add(ops, &path, value);
-	}
+	if (have == n && json_is_array(json_object_get(obj, key)))
+		return add_at(ops, &path, key, "-", value);
 	json_t *arr = json_array();
 	if (arr == NULL || json_array_append_new(arr, value) < 0) {
 		json_decref(arr);
