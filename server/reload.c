@@ -130,8 +130,10 @@ static int read_some(int fd, char *p, size_t n, int deadline_ms)
  * bare fork() of the threaded server: a child of fork() may only call
  * async-signal-safe functions, since a serving thread may hold a libc lock
  * (malloc's, the timezone's) that the child would wait on forever.
- * posix_spawn() execs at once. A checker past the deadline is killed. */
-static int check_pair(const reload_files *f, certs_info *info, cg_error *err)
+ * posix_spawn() execs at once. At start-up no thread exists yet, so a plain
+ * fork() is safe there and spares the exec (start to ready counts). A
+ * checker past the deadline is killed. */
+static int check_pair(const reload_files *f, bool threads, certs_info *info, cg_error *err)
 {
 	int fds[2];
 	if (pipe2(fds, O_CLOEXEC) < 0)
@@ -148,8 +150,23 @@ static int check_pair(const reload_files *f, certs_info *info, cg_error *err)
 	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK);
 	char *argv[] = {"capgate", "certs", "check-serving", (char *)f->cert_path,
 			(char *)f->key_path, (char *)f->service_dns, NULL};
-	pid_t pid;
-	int rc = posix_spawn(&pid, "/proc/self/exe", &fa, &attr, argv, environ);
+	pid_t pid = -1;
+	int rc = 0;
+	if (threads) {
+		rc = posix_spawn(&pid, "/proc/self/exe", &fa, &attr, argv, environ);
+	} else if ((pid = fork()) == 0) {
+		/* The same answer as `capgate certs check-serving`. */
+		certs_info ci;
+		cg_error ce = {0};
+		char out[sizeof(ce.msg) + 32];
+		int n = certs_check_serving(f->cert_path, f->key_path, f->service_dns, &ci, &ce) < 0
+				? snprintf(out, sizeof(out), "error %s\n", ce.msg)
+				: snprintf(out, sizeof(out), "ok %lld\n", (long long)ci.not_after);
+		ssize_t w = write(fds[1], out, n > 0 && (size_t)n < sizeof(out) ? (size_t)n : 0);
+		_exit(w > 0 ? 0 : 1);
+	} else if (pid < 0) {
+		rc = errno;
+	}
 	posix_spawn_file_actions_destroy(&fa);
 	posix_spawnattr_destroy(&attr);
 	close(fds[1]);
@@ -185,10 +202,10 @@ static int check_pair(const reload_files *f, certs_info *info, cg_error *err)
 			    f->cert_path, status);
 }
 
-static int load_cert(const reload_files *f, cg_error *err)
+static int load_cert(const reload_files *f, bool threads, cg_error *err)
 {
 	certs_info info;
-	if (check_pair(f, &info, err) < 0)
+	if (check_pair(f, threads, &info, err) < 0)
 		return -1;
 	if (tlscert_load(f->cert_path, f->key_path, err) < 0)
 		return -1;
@@ -208,7 +225,8 @@ int reload_open(const reload_files *f, reload **out, cg_error *err)
 		r->policy_sig = sig_of(f->policy_path);
 	r->cert_sig = sig_of(f->cert_path);
 	r->key_sig = sig_of(f->key_path);
-	if (load_policy(f->policy_path, &p, err) < 0 || load_cert(f, err) < 0) {
+	/* reload_open() runs before the server starts its threads. */
+	if (load_policy(f->policy_path, &p, err) < 0 || load_cert(f, false, err) < 0) {
 		policy_free(p);
 		free(r);
 		return -1;
@@ -278,7 +296,7 @@ static void poll_cert(reload *r)
 	r->cert_sig = cert;
 	r->key_sig = key;
 	cg_error err = {0};
-	if (load_cert(&r->files, &err) < 0) {
+	if (load_cert(&r->files, true, &err) < 0) {
 		r->cert_retry = CERT_RETRY_POLLS;
 		metrics_cert_reload_failed();
 		log_msg("error", "certificate reload failed, keeping the certificate in use",

@@ -30,6 +30,7 @@ typedef struct reload reload;
 /* Loads both; fails (err names the file and what is wrong) when either does
  * not load, so the server never starts without them. The paths are
  * borrowed and must outlive the result. */
+/* Call before the server starts its threads (it may fork). */
 int reload_open(const reload_files *f, reload **out, cg_error *err) CG_MUST_CHECK;
 void reload_free(reload *r);
 
