@@ -68,7 +68,8 @@ int main(int argc, char **argv)
 			parse += now_us() - t0;
 			json_t *req = json_object_get(rv, "request");
 			engine_request er = {
-				.kind = json_string_value(json_object_get(json_object_get(req, "kind"), "kind")),
+				.kind = json_string_value(
+					json_object_get(json_object_get(req, "kind"), "kind")),
 				.operation = json_string_value(json_object_get(req, "operation")),
 				.namespace = json_string_value(json_object_get(req, "namespace")),
 				.sub_resource = "",
@@ -108,7 +109,8 @@ int main(int argc, char **argv)
 	printf("serialise response           %7.2f us   (whole minus the two stages above)\n",
 	       serialise / n);
 	printf("whole review_handle          %7.2f us   (target < 50 us)\n", whole / n);
-	printf("heap per review              %7zu bytes (arena %zu + response buffer %zu; target < 65536)\n",
+	printf("heap per review              %7zu bytes (arena %zu + response buffer %zu; target < "
+	       "65536)\n",
 	       arena_bytes + out.cap, arena_bytes, out.cap);
 	printf("for comparison: json_loadb   %7.2f us   (jansson's own full parse, malloc)\n",
 	       loadb / (n / 10));

@@ -13,20 +13,20 @@
 typedef struct certs_info {
 	char subject[256];
 	char issuer[256];
-	char sans[1024];     /* DNS SANs, comma-separated */
-	char key_type[32];   /* "ECDSA P-256", "RSA 2048", ... */
-	char sig_alg[64];    /* "ecdsa-with-SHA256", ... */
+	char sans[1024];   /* DNS SANs, comma-separated */
+	char key_type[32]; /* "ECDSA P-256", "RSA 2048", ... */
+	char sig_alg[64];  /* "ecdsa-with-SHA256", ... */
 	time_t not_before;
 	time_t not_after;
-	bool key_checked;    /* a key was given */
+	bool key_checked; /* a key was given */
 	bool key_matches;
-	bool sha1;           /* signed with SHA-1: kube-apiserver rejects it */
+	bool sha1; /* signed with SHA-1: kube-apiserver rejects it */
 	bool is_ca;
 	/* Added after the first contract. */
-	char ip_sans[256];   /* IP SANs, comma-separated */
-	char serial[80];     /* hex */
+	char ip_sans[256]; /* IP SANs, comma-separated */
+	char serial[80];   /* hex */
 	bool has_dns_san;
-	bool server_auth;    /* no EKU, or one that allows serverAuth (as Go) */
+	bool server_auth;     /* no EKU, or one that allows serverAuth (as Go) */
 	bool service_checked; /* a service DNS name was given */
 	bool service_covered; /* ... and a DNS SAN matches it */
 	char service_dns[256];
@@ -35,8 +35,8 @@ typedef struct certs_info {
 /* Reads the first PEM certificate of cert_path and, when key_path is not
  * NULL, the key; fills info. Fails only when a file cannot be read or
  * parsed. */
-int certs_inspect(const char *cert_path, const char *key_path, certs_info *info, cg_error *err)
-	CG_MUST_CHECK;
+int certs_inspect(const char *cert_path, const char *key_path, certs_info *info,
+		  cg_error *err) CG_MUST_CHECK;
 
 /* What a serving pair must be for capgate to use it: readable, key matches,
  * currently valid, not SHA-1, has a DNS SAN (and covers service_dns when it
@@ -74,8 +74,8 @@ typedef struct certs_create_opts {
 	const char *namespace; /* its namespace, a DNS-1123 label */
 	const char *out_dir;   /* created (0755, with parents) when missing */
 	certs_key_type key_type;
-	int days;              /* serving certificate validity, 1..3650; 0: 365 */
-	time_t not_before;     /* 0: now minus 5 minutes (clock skew) */
+	int days;		/* serving certificate validity, 1..3650; 0: 365 */
+	time_t not_before;	/* 0: now minus 5 minutes (clock skew) */
 	const char *const *dns; /* extra DNS SANs (may start with "*.") */
 	size_t n_dns;
 	const char *const *ips; /* extra IP SANs */

@@ -31,7 +31,7 @@ struct check {
 	const char *operation;
 	size_t objects, changed, denied;
 	json_t *patches; /* -o patch */
-	cg_buf text;     /* -o yaml / json */
+	cg_buf text;	 /* -o yaml / json */
 };
 
 static void usage(FILE *f)
@@ -115,8 +115,7 @@ static void report(struct check *ck, const char *where, json_t *obj, const engin
 }
 
 /* Judges one object; *mutated is the object as capgate leaves it. */
-static int judge(struct check *ck, const char *where, json_t *obj, json_t **mutated,
-		 cg_error *err)
+static int judge(struct check *ck, const char *where, json_t *obj, json_t **mutated, cg_error *err)
 {
 	*mutated = json_incref(obj);
 	const char *kind = json_string_value(json_object_get(obj, "kind"));
@@ -125,8 +124,12 @@ static int judge(struct check *ck, const char *where, json_t *obj, json_t **muta
 	const char *ns = ck->namespace;
 	if (ns == NULL)
 		ns = meta_str(obj, "namespace")[0] ? meta_str(obj, "namespace") : "default";
-	engine_request req = {.kind = kind, .operation = ck->operation, .namespace = ns,
-			      .sub_resource = "", .object = obj, .explain = true};
+	engine_request req = {.kind = kind,
+			      .operation = ck->operation,
+			      .namespace = ns,
+			      .sub_resource = "",
+			      .object = obj,
+			      .explain = true};
 	engine_decision d;
 	if (engine_decide(ck->policy, &req, &d, err) < 0)
 		return cg_error_prefix(err, "%s: capgate cannot judge this object", where);
@@ -140,7 +143,8 @@ static int judge(struct check *ck, const char *where, json_t *obj, json_t **muta
 		json_t *after = NULL;
 		if (jsonpatch_apply(obj, d.patch, &after, err) < 0) {
 			engine_decision_clear(&d);
-			return cg_error_prefix(err, "%s: capgate's own patch does not apply", where);
+			return cg_error_prefix(err, "%s: capgate's own patch does not apply",
+					       where);
 		}
 		json_decref(*mutated);
 		*mutated = after;
@@ -181,7 +185,8 @@ static int check_file(struct check *ck, const char *path, cg_error *err)
 	const char *name = strcmp(path, "-") == 0 ? "<stdin>" : path;
 	int rc = read_all(path, &in, err);
 	if (rc == 0)
-		rc = yamljson_load_all_lines(in.data ? in.data : "", in.len, name, &docs, &lines, err);
+		rc = yamljson_load_all_lines(in.data ? in.data : "", in.len, name, &docs, &lines,
+					     err);
 	buf_free(&in);
 	size_t i;
 	json_t *doc;
@@ -268,8 +273,9 @@ int cmd_check(int argc, char **argv)
 			else if (strcmp(optarg, "json") == 0)
 				ck.out = OUT_JSON;
 			else {
-				fprintf(stderr, "capgate check: -o must be report, patch, yaml or json "
-						"(got \"%s\")\n",
+				fprintf(stderr,
+					"capgate check: -o must be report, patch, yaml or json "
+					"(got \"%s\")\n",
 					optarg);
 				return 2;
 			}
@@ -279,7 +285,8 @@ int cmd_check(int argc, char **argv)
 			break;
 		case 'O':
 			if (strcmp(optarg, "CREATE") != 0 && strcmp(optarg, "UPDATE") != 0) {
-				fprintf(stderr, "capgate check: --operation must be CREATE or UPDATE\n");
+				fprintf(stderr,
+					"capgate check: --operation must be CREATE or UPDATE\n");
 				return 2;
 			}
 			ck.operation = optarg;
@@ -293,7 +300,8 @@ int cmd_check(int argc, char **argv)
 		}
 	}
 	if (optind >= argc) {
-		fprintf(stderr, "capgate check: no input: give one or more files, or - for stdin\n");
+		fprintf(stderr,
+			"capgate check: no input: give one or more files, or - for stdin\n");
 		usage(stderr);
 		return 2;
 	}

@@ -248,16 +248,16 @@ static json_t *container(const render_opts *o)
 		" s:[{s:s, s:s, s:b}, {s:s, s:s, s:b}]}",
 		"name", SERVICE_NAME, "image", o->image, "imagePullPolicy", "IfNotPresent",
 		"command", "/usr/local/bin/capgate", "args", "serve", "--policy",
-		"/etc/capgate/policy/policy.yaml", "--tls-cert", "/etc/capgate/tls/tls.crt", "--tls-key",
-		"/etc/capgate/tls/tls.key", "--listen", "0.0.0.0:8443", "ports", "name", "https",
-		"containerPort", 8443, "protocol", "TCP", "livenessProbe", probe("/healthz", 10, 3),
-		"readinessProbe", probe("/readyz", 5, 2), "resources", "requests", "cpu", "100m",
-		"memory", "64Mi", "limits", "cpu", "1", "memory", "256Mi", "securityContext",
-		"runAsNonRoot", 1, "allowPrivilegeEscalation", 0, "privileged", 0,
-		"readOnlyRootFilesystem", 1, "capabilities", "drop", "ALL", "seccompProfile",
-		"type", "RuntimeDefault", "volumeMounts", "name", "policy", "mountPath",
-		"/etc/capgate/policy", "readOnly", 1, "name", "tls",
-		"mountPath", "/etc/capgate/tls", "readOnly", 1);
+		"/etc/capgate/policy/policy.yaml", "--tls-cert", "/etc/capgate/tls/tls.crt",
+		"--tls-key", "/etc/capgate/tls/tls.key", "--listen", "0.0.0.0:8443", "ports",
+		"name", "https", "containerPort", 8443, "protocol", "TCP", "livenessProbe",
+		probe("/healthz", 10, 3), "readinessProbe", probe("/readyz", 5, 2), "resources",
+		"requests", "cpu", "100m", "memory", "64Mi", "limits", "cpu", "1", "memory",
+		"256Mi", "securityContext", "runAsNonRoot", 1, "allowPrivilegeEscalation", 0,
+		"privileged", 0, "readOnlyRootFilesystem", 1, "capabilities", "drop", "ALL",
+		"seccompProfile", "type", "RuntimeDefault", "volumeMounts", "name", "policy",
+		"mountPath", "/etc/capgate/policy", "readOnly", 1, "name", "tls", "mountPath",
+		"/etc/capgate/tls", "readOnly", 1);
 }
 
 static json_t *deployment(const render_opts *o)

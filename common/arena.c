@@ -7,9 +7,9 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#define ARENA_CHUNK (32 * 1024) /* the first chunk, kept between requests */
-#define ARENA_CHUNK_MAX (1024 * 1024)
-#define ARENA_ALIGN 16
+#define ARENA_CHUNK	 (32 * 1024) /* the first chunk, kept between requests */
+#define ARENA_CHUNK_MAX	 (1024 * 1024)
+#define ARENA_ALIGN	 16
 #define ARENA_TRIM_ABOVE (4u << 20)
 
 struct chunk {

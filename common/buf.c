@@ -64,7 +64,10 @@ int buf_printf(cg_buf *b, const char *fmt, ...)
 /* 1 for the bytes a JSON string literal must escape (and DEL, kept out of
  * logs and messages). */
 static const unsigned char json_escape[256] = {
-	[0x00 ... 0x1f] = 1, ['"'] = 1, ['\\'] = 1, [0x7f] = 1,
+	[0x00 ... 0x1f] = 1,
+	['"'] = 1,
+	['\\'] = 1,
+	[0x7f] = 1,
 };
 
 int buf_json_string(cg_buf *b, const char *s, size_t n)

@@ -229,8 +229,8 @@ static int judge_caps(engine_ctx *c, engine_ctr *ct)
 	ct->tidy = true;
 	if (read_caps(c, json_object_get(caps, "add"), "capabilities.add", &ct->add, unknown_add,
 		      sizeof(unknown_add), &ct->tidy) < 0 ||
-	    read_caps(c, json_object_get(caps, "drop"), "capabilities.drop", &ct->drop, unknown_drop,
-		      sizeof(unknown_drop), &ct->tidy) < 0)
+	    read_caps(c, json_object_get(caps, "drop"), "capabilities.drop", &ct->drop,
+		      unknown_drop, sizeof(unknown_drop), &ct->tidy) < 0)
 		return -1;
 	ct->unknown_drop = unknown_drop[0] != '\0';
 	json_t *priv = json_object_get(ct->sc, "privileged");
@@ -252,10 +252,12 @@ static int judge_caps(engine_ctx *c, engine_ctr *ct)
 
 	if (disallowed || unknown_add[0]) {
 		char list[768];
-		snprintf(list, sizeof(list), "%s%s%s", caps_set_format(disallowed, names, sizeof(names)),
+		snprintf(list, sizeof(list), "%s%s%s",
+			 caps_set_format(disallowed, names, sizeof(names)),
 			 (disallowed && unknown_add[0]) ? ", " : "", unknown_add);
 		if (sp->on_disallowed == POLICY_DENY) {
-			engine_deny(c, "%s adds %s (not in allowedCapabilities)", engine_label(ct), list);
+			engine_deny(c, "%s adds %s (not in allowedCapabilities)", engine_label(ct),
+				    list);
 		} else {
 			engine_warn(c, "%s: removed %s (not allowed by capgate policy)",
 				    engine_label(ct), list);
@@ -265,7 +267,8 @@ static int judge_caps(engine_ctx *c, engine_ctr *ct)
 	}
 	if (ct->bad_priv) {
 		if (sp->on_disallowed == POLICY_DENY) {
-			engine_deny(c, "%s is privileged (allowPrivileged is false)", engine_label(ct));
+			engine_deny(c, "%s is privileged (allowPrivileged is false)",
+				    engine_label(ct));
 		} else {
 			engine_warn(c, "%s: privileged set to false (allowPrivileged is false)",
 				    engine_label(ct));
@@ -295,12 +298,15 @@ static int emit_caps(engine_ctx *c, engine_ctr *ct)
 		if (!ct->tidy)
 			engine_change(c, ct, "rewrite capability names in canonical form");
 		if (ct->add & ct->drop_specific)
-			engine_change(c, ct, "remove %s from add: also dropped by name, and a named drop wins",
-				      caps_set_format(ct->add & ct->drop_specific, names, sizeof(names)));
+			engine_change(
+				c, ct,
+				"remove %s from add: also dropped by name, and a named drop wins",
+				caps_set_format(ct->add & ct->drop_specific, names, sizeof(names)));
 		if (sp->required_drop & CAPS_KNOWN_MASK & ~ct->drop)
-			engine_change(c, ct, "drop %s (requiredDropCapabilities)",
-				      caps_set_format(sp->required_drop & CAPS_KNOWN_MASK & ~ct->drop, names,
-						      sizeof(names)));
+			engine_change(
+				c, ct, "drop %s (requiredDropCapabilities)",
+				caps_set_format(sp->required_drop & CAPS_KNOWN_MASK & ~ct->drop,
+						names, sizeof(names)));
 		if (ct->keep & ~ct->add)
 			engine_change(c, ct, "add %s (defaultAddCapabilities)",
 				      caps_set_format(ct->keep & ~ct->add, names, sizeof(names)));
@@ -319,7 +325,8 @@ static int emit_caps(engine_ctx *c, engine_ctr *ct)
 	if (ct->bad_priv && sp->on_disallowed == POLICY_STRIP) {
 		patch_path p;
 		if (patch_path_join(&p, &ct->path, "securityContext") < 0 ||
-		    patch_path_join(&p, &p, "privileged") < 0 || patch_add(c->ops, &p, json_false()) < 0)
+		    patch_path_join(&p, &p, "privileged") < 0 ||
+		    patch_add(c->ops, &p, json_false()) < 0)
 			c->oom = true;
 		c->changed = true;
 	}
@@ -519,7 +526,8 @@ static int finish(engine_ctx *c)
 		{
 			const char *name = json_string_value(json_object_get(ch, "container"));
 			char nb[64];
-			engine_warn(c, "capgate would change %s%s%s: %s", name[0] ? "container \"" : "pod",
+			engine_warn(c, "capgate would change %s%s%s: %s",
+				    name[0] ? "container \"" : "pod",
 				    engine_safe_name(name, nb, sizeof(nb)), name[0] ? "\"" : "",
 				    json_string_value(json_object_get(ch, "what")));
 		}
@@ -537,8 +545,13 @@ int engine_decide(const cg_policy *p, const engine_request *req, engine_decision
 	out->audit = json_object();
 	out->changes = json_array();
 	json_t *ops = json_array();
-	engine_ctx c = {.policy = p, .req = req, .out = out, .err = err, .ops = ops,
-			.spec = &p->spec, .nr = {.port_start = -1, .ping_gid = -1}};
+	engine_ctx c = {.policy = p,
+			.req = req,
+			.out = out,
+			.err = err,
+			.ops = ops,
+			.spec = &p->spec,
+			.nr = {.port_start = -1, .ping_gid = -1}};
 	int rc = 0;
 	if (!out->warnings || !out->audit || !out->changes || !ops) {
 		rc = cg_error_set(err, ENOMEM, "out of memory");

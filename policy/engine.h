@@ -16,24 +16,24 @@
 #include "policy/policy.h"
 
 typedef struct engine_request {
-	const char *kind;         /* "Pod", "Deployment", ..., from request.kind.kind */
-	const char *operation;    /* "CREATE", "UPDATE", "DELETE", "CONNECT" */
-	const char *namespace;    /* request namespace, or the object's; may be "" */
+	const char *kind;	  /* "Pod", "Deployment", ..., from request.kind.kind */
+	const char *operation;	  /* "CREATE", "UPDATE", "DELETE", "CONNECT" */
+	const char *namespace;	  /* request namespace, or the object's; may be "" */
 	const char *sub_resource; /* "" or e.g. "ephemeralcontainers" */
-	json_t *object;           /* borrowed */
-	bool explain;             /* fill decision.changes (reports, /validate) */
+	json_t *object;		  /* borrowed */
+	bool explain;		  /* fill decision.changes (reports, /validate) */
 } engine_request;
 
 typedef struct engine_decision {
 	const char *skipped; /* why the object was left alone unjudged, or NULL */
 	bool allowed;
-	int status_code;   /* when denied: the code for status.code (403) */
-	char *message;     /* when denied: names every container and capability */
-	json_t *patch;     /* RFC 6902 operations in apply order; NULL: no change */
-	json_t *warnings;  /* array of strings, each <= 120 chars, printable */
-	json_t *audit;     /* object: key (qualified name, no '/', <= 63) -> string */
-	json_t *changes;   /* array of {"container","path","what"}: filled when
-			    * the request asks to explain, or in warn mode */
+	int status_code;  /* when denied: the code for status.code (403) */
+	char *message;	  /* when denied: names every container and capability */
+	json_t *patch;	  /* RFC 6902 operations in apply order; NULL: no change */
+	json_t *warnings; /* array of strings, each <= 120 chars, printable */
+	json_t *audit;	  /* object: key (qualified name, no '/', <= 63) -> string */
+	json_t *changes;  /* array of {"container","path","what"}: filled when
+			   * the request asks to explain, or in warn mode */
 } engine_decision;
 
 /* Judges one object. Returns 0 with *out filled, or a negative value when the

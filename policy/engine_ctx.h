@@ -23,21 +23,21 @@ typedef struct engine_ctr {
 	char label[96]; /* `container "app"`, see engine_label() */
 	/* capabilities as found */
 	caps_set add, drop;
-	bool tidy;         /* every name canonical, known, once */
+	bool tidy;	   /* every name canonical, known, once */
 	bool unknown_drop; /* drop holds names that are not capabilities */
-	bool bad_priv;     /* privileged: true and the policy forbids it */
+	bool bad_priv;	   /* privileged: true and the policy forbids it */
 	/* what they must become */
-	caps_set keep;          /* allowed adds the container keeps */
+	caps_set keep;		/* allowed adds the container keeps */
 	caps_set drop_specific; /* its own named drops (they cancel defaultAdd) */
 	caps_set allowed_extra; /* capgate's own init container may add SETFCAP */
 } engine_ctr;
 
 typedef struct nonroot_state {
-	int port_start;     /* lowest port < 1024 a sysctl must open; -1 none */
+	int port_start;	    /* lowest port < 1024 a sysctl must open; -1 none */
 	long long ping_gid; /* gid for ping_group_range; -1 none */
 	bool wrapped_init;  /* some container uses the initContainer delivery */
 	bool wrapped_image_volume;
-	bool acted;         /* something was changed for a non-root container */
+	bool acted;	   /* something was changed for a non-root container */
 	char applied[512]; /* capgate.dev/applied value */
 } nonroot_state;
 
@@ -56,8 +56,8 @@ typedef struct engine_ctx {
 	json_t *annotations;
 	json_t *pod_spec;
 	patch_path spec_path;
-	char spec_label[96];  /* "Deployment.spec.template.spec" */
-	char ctr_label[160];  /* "Pod.spec.containers[2]" */
+	char spec_label[96]; /* "Deployment.spec.template.spec" */
+	char ctr_label[160]; /* "Pod.spec.containers[2]" */
 	bool changed;
 	bool denied;
 	bool oom;
@@ -66,9 +66,9 @@ typedef struct engine_ctx {
 	nonroot_state nr;
 	engine_ctr *cur; /* the container being judged, for messages */
 	/* OpenShift: the SCC the pod was admitted under (openshift.io/scc). */
-	const char *scc_name;   /* NULL: not on OpenShift, or not yet chosen */
-	const policy_scc *scc;  /* NULL with scc_name set: an SCC capgate does not know */
-	policy_spec scc_spec;   /* the policy spec narrowed to what the SCC admits */
+	const char *scc_name;  /* NULL: not on OpenShift, or not yet chosen */
+	const policy_scc *scc; /* NULL with scc_name set: an SCC capgate does not know */
+	policy_spec scc_spec;  /* the policy spec narrowed to what the SCC admits */
 } engine_ctx;
 
 /* Whether the pod's SCC admits a root init container / this sysctl. */
@@ -80,7 +80,7 @@ void engine_change(engine_ctx *c, const engine_ctr *ct, const char *fmt, ...) CG
 void engine_deny(engine_ctx *c, const char *fmt, ...) CG_PRINTF(2, 3);
 void engine_audit_note(engine_ctx *c, const char *key, const char *value);
 const char *engine_safe_name(const char *s, char *buf, size_t n);
-const char *engine_label(engine_ctr *ct);  /* `container "app"` */
-const char *engine_where(engine_ctx *c);   /* "Pod.spec.containers[2]" */
+const char *engine_label(engine_ctr *ct); /* `container "app"` */
+const char *engine_where(engine_ctx *c);  /* "Pod.spec.containers[2]" */
 
 #endif

@@ -21,7 +21,10 @@ typedef struct parser {
 
 /* 1: the byte needs a closer look inside a string. */
 static const unsigned char str_special[256] = {
-	[0x00 ... 0x1f] = 1, ['"'] = 1, ['\\'] = 1, [0x80 ... 0xff] = 1,
+	[0x00 ... 0x1f] = 1,
+	['"'] = 1,
+	['\\'] = 1,
+	[0x80 ... 0xff] = 1,
 };
 
 /* Eight bytes at a time: a mask whose lowest set bit (bit 7 of a byte) marks
@@ -79,7 +82,8 @@ static int utf8(parser *p)
 		}
 	} else if (c >= 0xf0 && c <= 0xf4) {
 		if (left >= 4 && (s[1] & 0xc0) == 0x80 && (s[2] & 0xc0) == 0x80 &&
-		    (s[3] & 0xc0) == 0x80 && !(c == 0xf0 && s[1] < 0x90) && !(c == 0xf4 && s[1] >= 0x90)) {
+		    (s[3] & 0xc0) == 0x80 && !(c == 0xf0 && s[1] < 0x90) &&
+		    !(c == 0xf4 && s[1] >= 0x90)) {
 			p->s += 4;
 			return 0;
 		}
@@ -191,8 +195,9 @@ static int string(parser *p, const char **dst, size_t *dlen)
 		}
 		unsigned e = s[1];
 		if (e != 'u') {
-			static const char map[128] = {['"'] = '"', ['\\'] = '\\', ['/'] = '/', ['b'] = '\b',
-						      ['f'] = '\f', ['n'] = '\n', ['r'] = '\r', ['t'] = '\t'};
+			static const char map[128] = {
+				['"'] = '"',  ['\\'] = '\\', ['/'] = '/',  ['b'] = '\b',
+				['f'] = '\f', ['n'] = '\n',  ['r'] = '\r', ['t'] = '\t'};
 			*o++ = map[e];
 			s += 2;
 			continue;

@@ -23,9 +23,9 @@
 #include "common/error.h"
 
 enum jsonsel_kind {
-	JSONSEL_ALL,    /* build the whole value */
+	JSONSEL_ALL,	/* build the whole value */
 	JSONSEL_OBJECT, /* build the listed members only */
-	JSONSEL_ARRAY,  /* build every item with `items` */
+	JSONSEL_ARRAY,	/* build every item with `items` */
 };
 
 struct jsonsel_field;
@@ -50,8 +50,8 @@ typedef struct jsonsel_info {
 	bool nul_in_string; /* a built string holds U+0000 */
 } jsonsel_info;
 
-/* Parses buf (at most min(max_depth, JSONSEL_MAX_DEPTH) levels deep). On success *out is a new value built per schema (root may be
- * &jsonsel_all for a full parse). On failure err says where:
+/* Parses buf (at most min(max_depth, JSONSEL_MAX_DEPTH) levels deep). On success *out is a new
+ * value built per schema (root may be &jsonsel_all for a full parse). On failure err says where:
  * "line 3 column 14: invalid escape". */
 int jsonsel_parse(const char *buf, size_t len, const jsonsel *root, unsigned max_depth,
 		  json_t **out, jsonsel_info *info, cg_error *err) CG_MUST_CHECK;

@@ -22,12 +22,12 @@
 #include <string.h>
 
 #define CAP_NET_BIND_SERVICE 10
-#define CAP_NET_RAW 13
-#define SYSCTL_PORT "net.ipv4.ip_unprivileged_port_start"
-#define SYSCTL_PING "net.ipv4.ping_group_range"
-#define APPLIED_ANNOTATION "capgate.dev/applied"
-#define INIT_MOUNT "/capgate-install"
-#define IMAGE_WRAPPER "/capgate/capgate-ambient" /* where the capgate image has it */
+#define CAP_NET_RAW	     13
+#define SYSCTL_PORT	     "net.ipv4.ip_unprivileged_port_start"
+#define SYSCTL_PING	     "net.ipv4.ping_group_range"
+#define APPLIED_ANNOTATION   "capgate.dev/applied"
+#define INIT_MOUNT	     "/capgate-install"
+#define IMAGE_WRAPPER	     "/capgate/capgate-ambient" /* where the capgate image has it */
 
 static json_t *pod_sc(engine_ctx *c)
 {
@@ -94,8 +94,8 @@ static const char *pod_sysctl(engine_ctx *c, const char *name)
 static void note_applied(engine_ctx *c, const char *how, const char *name, const char *caps)
 {
 	size_t n = strlen(c->nr.applied);
-	snprintf(c->nr.applied + n, sizeof(c->nr.applied) - n, "%s%s:%s=%s", n ? "," : "", how, name,
-		 caps);
+	snprintf(c->nr.applied + n, sizeof(c->nr.applied) - n, "%s%s:%s=%s", n ? "," : "", how,
+		 name, caps);
 }
 
 /* NET_BIND_SERVICE -> ip_unprivileged_port_start: the lowest declared port
@@ -242,8 +242,8 @@ static int wrap_command(engine_ctx *c, engine_ctr *ct, caps_set caps)
 		const char *c1 = json_string_value(json_array_get(cmd, 1));
 		const char *c2 = json_string_value(json_array_get(cmd, 2));
 		size_t from = 0;
-		if (strcmp(c0, nr->wrapper_path) == 0 && c1 && strncmp(c1, "--caps=", 7) == 0 && c2 &&
-		    strcmp(c2, "--") == 0) {
+		if (strcmp(c0, nr->wrapper_path) == 0 && c1 && strncmp(c1, "--caps=", 7) == 0 &&
+		    c2 && strcmp(c2, "--") == 0) {
 			if (strcmp(c1, arg) == 0)
 				goto mounts; /* already wrapped, as re-invocation sees it */
 			from = 3;
@@ -282,10 +282,12 @@ static int wrap_command(engine_ctx *c, engine_ctr *ct, caps_set caps)
 	patch_path p;
 	if (patch_path_join(&p, &ct->path, "command") < 0 || patch_add(c->ops, &p, wrapped) < 0)
 		c->oom = true;
-	if (args_new && (patch_path_join(&p, &ct->path, "args") < 0 || patch_add(c->ops, &p, args_new) < 0))
+	if (args_new &&
+	    (patch_path_join(&p, &ct->path, "args") < 0 || patch_add(c->ops, &p, args_new) < 0))
 		c->oom = true;
 	c->changed = c->nr.acted = true;
-	engine_change(c, ct, "command wrapped by capgate-ambient %s (non-root: capability made ambient)",
+	engine_change(c, ct,
+		      "command wrapped by capgate-ambient %s (non-root: capability made ambient)",
 		      arg);
 	engine_warn(c, "%s runs as non-root: %s made ambient by the capgate-ambient wrapper",
 		    engine_label(ct), arg + 7);
@@ -365,8 +367,8 @@ int nonroot_judge(engine_ctx *c, engine_ctr *ct)
 				    "need NET_RAW (nonRoot.netRaw: raw)",
 				    engine_label(ct));
 		char nb[64];
-		note_applied(c, "sysctl", engine_safe_name(ct->name ? ct->name : "?", nb, sizeof(nb)),
-			     names);
+		note_applied(c, "sysctl",
+			     engine_safe_name(ct->name ? ct->name : "?", nb, sizeof(nb)), names);
 		c->nr.acted = true;
 	}
 	if (rest) {
@@ -382,7 +384,7 @@ int nonroot_judge(engine_ctx *c, engine_ctr *ct)
 		 * it, and the user is told. */
 		engine_warn(c, "%s runs as non-root: %s will have no effect (%s)", engine_label(ct),
 			    names,
-			    host_net       ? "hostNetwork"
+			    host_net	  ? "hostNetwork"
 			    : c->scc_name ? "its SCC admits no fitting sysctl or wrapper"
 					  : "no sysctl fits, no command to wrap");
 	}
@@ -401,21 +403,23 @@ bool nonroot_is_own_container(const engine_ctx *c, const engine_ctr *ct)
  * file capability (CAP_SETFCAP), nothing else. */
 static json_t *init_container(const policy_nonroot *nr)
 {
-	return json_pack("{s:s, s:s, s:[s,s,s], s:[{s:s, s:s}], s:{s:b, s:b, s:i, s:b, s:{s:[s], s:[s]}},"
-			 " s:{s:{s:s, s:s}, s:{s:s, s:s}}}",
-			 "name", NONROOT_INIT_CONTAINER, "image", nr->image, "command", IMAGE_WRAPPER,
-			 "--install", INIT_MOUNT, "volumeMounts", "name", NONROOT_VOLUME, "mountPath",
-			 INIT_MOUNT, "securityContext", "allowPrivilegeEscalation", 0,
-			 "readOnlyRootFilesystem", 1, "runAsUser", 0, "runAsNonRoot", 0,
-			 "capabilities", "add", "SETFCAP", "drop", "ALL", "resources", "requests",
-			 "cpu", "10m", "memory", "8Mi", "limits", "cpu", "100m", "memory", "16Mi");
+	return json_pack(
+		"{s:s, s:s, s:[s,s,s], s:[{s:s, s:s}], s:{s:b, s:b, s:i, s:b, s:{s:[s], s:[s]}},"
+		" s:{s:{s:s, s:s}, s:{s:s, s:s}}}",
+		"name", NONROOT_INIT_CONTAINER, "image", nr->image, "command", IMAGE_WRAPPER,
+		"--install", INIT_MOUNT, "volumeMounts", "name", NONROOT_VOLUME, "mountPath",
+		INIT_MOUNT, "securityContext", "allowPrivilegeEscalation", 0,
+		"readOnlyRootFilesystem", 1, "runAsUser", 0, "runAsNonRoot", 0, "capabilities",
+		"add", "SETFCAP", "drop", "ALL", "resources", "requests", "cpu", "10m", "memory",
+		"8Mi", "limits", "cpu", "100m", "memory", "16Mi");
 }
 
 static json_t *sysctl_entry(const char *name, const char *value)
 {
 	json_t *o = json_object();
-	if (o != NULL && (json_object_set_new_nocheck(o, "name", json_string_nocheck(name)) < 0 ||
-			  json_object_set_new_nocheck(o, "value", json_string_nocheck(value)) < 0)) {
+	if (o != NULL &&
+	    (json_object_set_new_nocheck(o, "name", json_string_nocheck(name)) < 0 ||
+	     json_object_set_new_nocheck(o, "value", json_string_nocheck(value)) < 0)) {
 		json_decref(o);
 		return NULL;
 	}
@@ -446,33 +450,37 @@ int nonroot_finish(engine_ctx *c)
 			json_t *s;
 			json_array_foreach(sysctls, i, s)
 			{
-				if (patch_append(c->ops, c->pod_spec, &c->spec_path, sc_key, 1, "sysctls",
-						 json_incref(s)) < 0)
+				if (patch_append(c->ops, c->pod_spec, &c->spec_path, sc_key, 1,
+						 "sysctls", json_incref(s)) < 0)
 					c->oom = true;
 			}
 			json_decref(sysctls);
-		} else if (patch_set_nested(c->ops, c->pod_spec, &c->spec_path, sc_key, 1, "sysctls",
-					    sysctls) < 0) {
+		} else if (patch_set_nested(c->ops, c->pod_spec, &c->spec_path, sc_key, 1,
+					    "sysctls", sysctls) < 0) {
 			c->oom = true;
 		}
 	} else {
 		json_decref(sysctls);
 	}
 	json_t *volumes = json_object_get(c->pod_spec, "volumes");
-	if ((c->nr.wrapped_init || c->nr.wrapped_image_volume) && !has_named(volumes, NONROOT_VOLUME)) {
-		json_t *vol = c->nr.wrapped_init
-				      ? json_pack("{s:s, s:{s:s, s:s}}", "name", NONROOT_VOLUME,
-						  "emptyDir", "medium", "Memory", "sizeLimit", "4Mi")
-				      : json_pack("{s:s, s:{s:s, s:s}}", "name", NONROOT_VOLUME, "image",
-						  "reference", nr->image, "pullPolicy", "IfNotPresent");
+	if ((c->nr.wrapped_init || c->nr.wrapped_image_volume) &&
+	    !has_named(volumes, NONROOT_VOLUME)) {
+		json_t *vol =
+			c->nr.wrapped_init
+				? json_pack("{s:s, s:{s:s, s:s}}", "name", NONROOT_VOLUME,
+					    "emptyDir", "medium", "Memory", "sizeLimit", "4Mi")
+				: json_pack("{s:s, s:{s:s, s:s}}", "name", NONROOT_VOLUME, "image",
+					    "reference", nr->image, "pullPolicy", "IfNotPresent");
 		if (patch_append(c->ops, c->pod_spec, &c->spec_path, NULL, 0, "volumes", vol) < 0)
 			c->oom = true;
 		c->changed = c->nr.acted = true;
 		/* KEP-4639 first asked runtimes to mount image volumes noexec
 		 * (CRI-O did); the wrapper cannot run from such a mount. */
 		if (c->nr.wrapped_image_volume)
-			engine_warn(c, "capgate-ambient from an image volume: needs a runtime that mounts "
-				       "it without noexec/nosuid");
+			engine_warn(
+				c,
+				"capgate-ambient from an image volume: needs a runtime that mounts "
+				"it without noexec/nosuid");
 	}
 	json_t *inits = json_object_get(c->pod_spec, "initContainers");
 	if (c->nr.wrapped_init && !has_named(inits, NONROOT_INIT_CONTAINER)) {
@@ -492,11 +500,12 @@ int nonroot_finish(engine_ctx *c)
 			       "not allowed under Pod Security restricted");
 	}
 	if (c->nr.acted && c->nr.applied[0]) {
-		const char *have = json_string_value(json_object_get(c->annotations, APPLIED_ANNOTATION));
+		const char *have =
+			json_string_value(json_object_get(c->annotations, APPLIED_ANNOTATION));
 		if (have == NULL || strcmp(have, c->nr.applied) != 0) {
 			static const char *const meta_keys[] = {"metadata", "annotations"};
-			if (patch_set_nested(c->ops, c->template_obj, &c->template_path, meta_keys, 2,
-					     APPLIED_ANNOTATION, json_string(c->nr.applied)) < 0)
+			if (patch_set_nested(c->ops, c->template_obj, &c->template_path, meta_keys,
+					     2, APPLIED_ANNOTATION, json_string(c->nr.applied)) < 0)
 				c->oom = true;
 			c->changed = true;
 		}

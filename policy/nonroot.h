@@ -6,7 +6,7 @@
 
 #include "policy/engine_ctx.h"
 
-#define NONROOT_VOLUME "capgate-ambient"
+#define NONROOT_VOLUME	       "capgate-ambient"
 #define NONROOT_INIT_CONTAINER "capgate-ambient-install"
 
 /* Decides for one container after the allowlist step; may clear bits of

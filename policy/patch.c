@@ -49,7 +49,8 @@ int patch_add(json_t *ops, const patch_path *path, json_t *value)
 	}
 	if (json_object_set_new_nocheck(op, "op", json_string_nocheck("add")) < 0 ||
 	    json_object_set_new_nocheck(op, "path", json_stringn_nocheck(path->s, path->len)) < 0 ||
-	    json_object_set_new_nocheck(op, "value", value) < 0 || json_array_append_new(ops, op) < 0)
+	    json_object_set_new_nocheck(op, "value", value) < 0 ||
+	    json_array_append_new(ops, op) < 0)
 		return -ENOMEM;
 	return 0;
 }

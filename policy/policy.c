@@ -40,8 +40,8 @@ typedef struct loader {
 	"mode", "requiredDropCapabilities", "allowedCapabilities", "defaultAddCapabilities",       \
 		"onDisallowed", "allowPrivileged", "nonRoot"
 enum { K_MODE, K_DROP, K_ALLOWED, K_DEFAULT_ADD, K_ON_DISALLOWED, K_PRIVILEGED, K_NONROOT, K_N };
-static const char *const spec_keys[] = {OVERRIDE_KEYS, "onError", "exemptions", "rules",
-					"openshift", NULL};
+static const char *const spec_keys[] = {OVERRIDE_KEYS, "onError",   "exemptions",
+					"rules",       "openshift", NULL};
 enum { K_ON_ERROR = K_N, K_EXEMPTIONS, K_RULES, K_OPENSHIFT, K_SPEC_N };
 static const char *const rule_keys[] = {"name", "match", OVERRIDE_KEYS, NULL};
 enum { R_NAME, R_MATCH, R_OVERRIDES, R_N = R_OVERRIDES + K_N };
@@ -390,12 +390,16 @@ static int read_rules(loader *l, yaml_node_t *n, const char *path)
 }
 
 static const char *const run_as_user_names[] = {"RunAsAny", "MustRunAs", "MustRunAsRange",
-						 "MustRunAsNonRoot", NULL};
+						"MustRunAsNonRoot", NULL};
 
 static int read_scc(loader *l, yaml_node_t *n, const char *path, policy_scc *scc)
 {
-	static const char *const keys[] = {"name", "allowedCapabilities", "defaultAddCapabilities",
-					   "forbiddenSysctls", "runAsUser", NULL};
+	static const char *const keys[] = {"name",
+					   "allowedCapabilities",
+					   "defaultAddCapabilities",
+					   "forbiddenSysctls",
+					   "runAsUser",
+					   NULL};
 	yaml_node_t *v[5];
 	caps_src src = {0};
 	char p[160];
@@ -404,7 +408,8 @@ static int read_scc(loader *l, yaml_node_t *n, const char *path, policy_scc *scc
 	    pyaml_required(&l->y, n, path, "name", v[0]) < 0 ||
 	    read_string(l, v[0], sub(p, sizeof(p), path, "name"), 253, &scc->name) < 0 ||
 	    read_caps(l, v[1], path, "allowedCapabilities", true, &scc->allowed, &src) < 0 ||
-	    read_caps(l, v[2], path, "defaultAddCapabilities", false, &scc->default_add, &src) < 0 ||
+	    read_caps(l, v[2], path, "defaultAddCapabilities", false, &scc->default_add, &src) <
+		    0 ||
 	    read_enum(l, v[4], path, "runAsUser", run_as_user_names, &run_as) < 0)
 		return -1;
 	scc->run_as_any = run_as == 0;
@@ -437,7 +442,8 @@ static int read_openshift(loader *l, yaml_node_t *n, const char *path)
 	if (v[1] != NULL) {
 		free(l->p->own_scc);
 		l->p->own_scc = NULL;
-		if (read_string(l, v[1], sub(p, sizeof(p), path, "ownSCC"), 253, &l->p->own_scc) < 0)
+		if (read_string(l, v[1], sub(p, sizeof(p), path, "ownSCC"), 253, &l->p->own_scc) <
+		    0)
 			return -1;
 	}
 	if (v[0] == NULL)

@@ -25,7 +25,11 @@ enum policy_nonroot_strategy {
 	POLICY_NONROOT_AMBIENT,
 	POLICY_NONROOT_NONE
 };
-enum policy_delivery { POLICY_DELIVERY_INIT_CONTAINER, POLICY_DELIVERY_IMAGE, POLICY_DELIVERY_IMAGE_VOLUME };
+enum policy_delivery {
+	POLICY_DELIVERY_INIT_CONTAINER,
+	POLICY_DELIVERY_IMAGE,
+	POLICY_DELIVERY_IMAGE_VOLUME
+};
 enum policy_net_raw_use { POLICY_NET_RAW_PING, POLICY_NET_RAW_RAW };
 
 typedef struct policy_strlist {
@@ -46,45 +50,45 @@ typedef struct policy_labels {
 /* What a rule may override; the policy's spec is one of these too. */
 typedef struct policy_spec {
 	enum policy_mode mode;
-	caps_set required_drop;   /* requiredDropCapabilities (may hold CAPS_ALL) */
-	caps_set allowed;         /* allowedCapabilities (never CAPS_ALL) */
-	caps_set default_add;     /* defaultAddCapabilities, a subset of allowed */
+	caps_set required_drop; /* requiredDropCapabilities (may hold CAPS_ALL) */
+	caps_set allowed;	/* allowedCapabilities (never CAPS_ALL) */
+	caps_set default_add;	/* defaultAddCapabilities, a subset of allowed */
 	enum policy_on_disallowed on_disallowed;
-	bool allow_privileged;    /* allowPrivileged: privileged: true means every capability */
+	bool allow_privileged; /* allowPrivileged: privileged: true means every capability */
 	enum policy_nonroot_strategy nonroot_strategy;
 } policy_spec;
 
 typedef struct policy_entrypoint {
-	char *image;              /* glob (fnmatch) on the container image */
-	policy_strlist command;   /* the image's ENTRYPOINT */
-	policy_strlist args;      /* the image's CMD (used when the container sets no args) */
-	bool has_args;            /* args given: without it the CMD is unknown */
+	char *image;		/* glob (fnmatch) on the container image */
+	policy_strlist command; /* the image's ENTRYPOINT */
+	policy_strlist args;	/* the image's CMD (used when the container sets no args) */
+	bool has_args;		/* args given: without it the CMD is unknown */
 } policy_entrypoint;
 
 typedef struct policy_nonroot {
 	/* sysctl strategy */
-	int unprivileged_port_start; /* used when no declared port < 1024; -1: none */
+	int unprivileged_port_start;	     /* used when no declared port < 1024; -1: none */
 	enum policy_net_raw_use net_raw_use; /* what NET_RAW is wanted for */
 	/* ambient strategy */
 	enum policy_delivery delivery;
-	char *wrapper_path;      /* where capgate-ambient is inside the app container */
-	char *image;             /* capgate image (initContainer, imageVolume) */
+	char *wrapper_path; /* where capgate-ambient is inside the app container */
+	char *image;	    /* capgate image (initContainer, imageVolume) */
 	policy_entrypoint *entrypoints;
 	size_t n_entrypoints;
 } policy_nonroot;
 
 typedef struct policy_exemptions {
 	policy_strlist namespaces;
-	policy_strlist images;          /* globs */
+	policy_strlist images; /* globs */
 	policy_strlist container_names;
-	policy_labels labels;           /* every pair must match the pod's labels */
+	policy_labels labels; /* every pair must match the pod's labels */
 } policy_exemptions;
 
 typedef struct policy_rule {
 	char *name;
 	policy_strlist namespaces; /* empty: any namespace */
-	policy_labels labels;      /* empty: any labels */
-	policy_spec spec;          /* resolved: policy spec + this rule's keys */
+	policy_labels labels;	   /* empty: any labels */
+	policy_spec spec;	   /* resolved: policy spec + this rule's keys */
 } policy_rule;
 
 /* What an OpenShift SecurityContextConstraints admits, as far as capgate's
@@ -93,10 +97,10 @@ typedef struct policy_rule {
  * pod against it after them: capgate must emit nothing it would reject. */
 typedef struct policy_scc {
 	char *name;
-	caps_set allowed;       /* allowedCapabilities; CAPS_ALL is "*" */
-	caps_set default_add;   /* defaultAddCapabilities */
+	caps_set allowed;		  /* allowedCapabilities; CAPS_ALL is "*" */
+	caps_set default_add;		  /* defaultAddCapabilities */
 	policy_strlist forbidden_sysctls; /* names, or patterns ending in '*' */
-	bool run_as_any;        /* runAsUser RunAsAny: a root init container passes */
+	bool run_as_any;		  /* runAsUser RunAsAny: a root init container passes */
 } policy_scc;
 
 typedef struct cg_policy {
@@ -109,14 +113,14 @@ typedef struct cg_policy {
 	size_t n_rules;
 	policy_scc *sccs; /* spec.openshift.sccs: described by the admin */
 	size_t n_sccs;
-	char *own_scc;    /* spec.openshift.ownSCC: the SCC `capgate scc` wrote from
-			   * this policy, which admits all it emits */
+	char *own_scc; /* spec.openshift.ownSCC: the SCC `capgate scc` wrote from
+			* this policy, which admits all it emits */
 } cg_policy;
 
 /* Parses a policy document. name is used in error messages (a file name, or
  * "<default>"). On success *out owns a new policy. */
-int policy_load(const char *buf, size_t len, const char *name, cg_policy **out, cg_error *err)
-	CG_MUST_CHECK;
+int policy_load(const char *buf, size_t len, const char *name, cg_policy **out,
+		cg_error *err) CG_MUST_CHECK;
 
 /* The embedded default policy (policy/default.yaml, linked in verbatim). */
 int policy_load_default(cg_policy **out, cg_error *err) CG_MUST_CHECK;

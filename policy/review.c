@@ -12,8 +12,8 @@
  * skipped (managedFields, status, env, probes, resources, oldObject...). */
 #define SEL_OBJ(name, ...)                                                                         \
 	static const jsonsel_field name##_f[] = {__VA_ARGS__};                                     \
-	static const jsonsel name = {JSONSEL_OBJECT, name##_f, sizeof(name##_f) / sizeof(name##_f[0]), \
-				     NULL}
+	static const jsonsel name = {JSONSEL_OBJECT, name##_f,                                     \
+				     sizeof(name##_f) / sizeof(name##_f[0]), NULL}
 #define ALL (&jsonsel_all)
 
 SEL_OBJ(sel_named, {"name", ALL});
@@ -80,8 +80,9 @@ static int write_response(cg_buf *out, const char *api_version, json_t *uid, boo
 	rc |= buf_json_string(out, json_string_value(uid), json_string_length(uid));
 	rc |= buf_puts(out, allowed ? ",\"allowed\":true" : ",\"allowed\":false");
 	if (!allowed) {
-		rc |= buf_printf(out, ",\"status\":{\"code\":%d,\"reason\":\"%s\",\"message\":",
-				 code, code == 400 ? "BadRequest" : "Forbidden");
+		rc |= buf_printf(out,
+				 ",\"status\":{\"code\":%d,\"reason\":\"%s\",\"message\":", code,
+				 code == 400 ? "BadRequest" : "Forbidden");
 		rc |= buf_json_string(out, message, strlen(message));
 		rc |= buf_puts(out, "}");
 	}
@@ -112,7 +113,8 @@ static int write_response(cg_buf *out, const char *api_version, json_t *uid, boo
 			q[3] = b64[v & 63];
 		}
 		if (i < n) {
-			unsigned v = (unsigned)js[i] << 16 | (i + 1 < n ? (unsigned)js[i + 1] << 8 : 0);
+			unsigned v =
+				(unsigned)js[i] << 16 | (i + 1 < n ? (unsigned)js[i + 1] << 8 : 0);
 			q[0] = b64[v >> 18];
 			q[1] = b64[(v >> 12) & 63];
 			q[2] = i + 1 < n ? b64[(v >> 6) & 63] : '=';
@@ -170,8 +172,8 @@ static void validate_message(const engine_decision *d, char *msg, size_t n)
 	}
 }
 
-static int judge(const cg_policy *p, enum review_endpoint ep, json_t *review, bool nul,
-		 cg_buf *out, review_summary *sum, cg_error *err)
+static int judge(const cg_policy *p, enum review_endpoint ep, json_t *review, bool nul, cg_buf *out,
+		 review_summary *sum, cg_error *err)
 {
 	if (!json_is_object(review))
 		return cg_error_set(err, EINVAL, "the body is not a JSON object");
@@ -226,9 +228,11 @@ static int judge(const cg_policy *p, enum review_endpoint ep, json_t *review, bo
 	else if (dry != NULL && !json_is_boolean(dry))
 		cg_error_set(&why, EINVAL, "request.dryRun is not a boolean");
 	else {
-		engine_request er = {.kind = okind, .operation = op,
+		engine_request er = {.kind = okind,
+				     .operation = op,
 				     .namespace = str_member(req, "namespace"),
-				     .sub_resource = str_member(req, "subResource"), .object = obj,
+				     .sub_resource = str_member(req, "subResource"),
+				     .object = obj,
 				     .explain = ep == REVIEW_VALIDATE};
 		if (er.namespace == NULL)
 			er.namespace = "";
@@ -262,9 +266,10 @@ static int judge(const cg_policy *p, enum review_endpoint ep, json_t *review, bo
 		json_object_del(d.audit, "stripped");
 		json_object_del(d.audit, "nonroot");
 	}
-	sum->decision = !allowed ? "denied" : (ep == REVIEW_MUTATE && has_patch) ? "patched"
-			: json_array_size(d.warnings) ? "warned"
-						      : "allowed";
+	sum->decision = !allowed			     ? "denied"
+			: (ep == REVIEW_MUTATE && has_patch) ? "patched"
+			: json_array_size(d.warnings)	     ? "warned"
+							     : "allowed";
 	sum->patch_ops = ep == REVIEW_MUTATE && allowed ? (int)json_array_size(d.patch) : 0;
 	sum->warnings = (int)json_array_size(d.warnings);
 	rc = write_response(out, api, uid, allowed, &d, code, msg, ep == REVIEW_MUTATE && allowed);

@@ -148,8 +148,13 @@ static int check_pair(const reload_files *f, bool threads, certs_info *info, cg_
 	posix_spawnattr_init(&attr);
 	posix_spawnattr_setsigmask(&attr, &none); /* the server blocks its signals */
 	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK);
-	char *argv[] = {"capgate", "certs", "check-serving", (char *)f->cert_path,
-			(char *)f->key_path, (char *)f->service_dns, NULL};
+	char *argv[] = {"capgate",
+			"certs",
+			"check-serving",
+			(char *)f->cert_path,
+			(char *)f->key_path,
+			(char *)f->service_dns,
+			NULL};
 	pid_t pid = -1;
 	int rc = 0;
 	if (threads) {
@@ -178,8 +183,8 @@ static int check_pair(const reload_files *f, bool threads, certs_info *info, cg_
 	char line[sizeof(err->msg) + 16];
 	size_t got = 0;
 	int r = 0;
-	while (got < sizeof(line) - 1 && (r = read_some(fds[0], line + got, sizeof(line) - 1 - got,
-						       CHECK_DEADLINE_MS)) > 0)
+	while (got < sizeof(line) - 1 &&
+	       (r = read_some(fds[0], line + got, sizeof(line) - 1 - got, CHECK_DEADLINE_MS)) > 0)
 		got += (size_t)r;
 	close(fds[0]);
 	line[got] = '\0';

@@ -150,13 +150,14 @@ static void test_mutate_applies_and_is_idempotent(void **state)
 	assert_int_equal(json_array_size(sysctls), 1);
 	assert_string_equal(json_string_value(json_object_get(json_array_get(sysctls, 0), "value")),
 			    "80");
-	assert_string_equal(json_string_value(jsonpatch_get(
-				    after, "/spec/containers/1/securityContext/capabilities/drop/0")),
-			    "ALL");
-	assert_null(jsonpatch_get(after, "/spec/containers/0/securityContext/capabilities/add"));
 	assert_string_equal(
-		json_string_value(jsonpatch_get(after, "/metadata/annotations/capgate.dev~1applied")),
-		"sysctl:checkout=NET_BIND_SERVICE");
+		json_string_value(jsonpatch_get(
+			after, "/spec/containers/1/securityContext/capabilities/drop/0")),
+		"ALL");
+	assert_null(jsonpatch_get(after, "/spec/containers/0/securityContext/capabilities/add"));
+	assert_string_equal(json_string_value(jsonpatch_get(
+				    after, "/metadata/annotations/capgate.dev~1applied")),
+			    "sysctl:checkout=NET_BIND_SERVICE");
 
 	char *again = with_object(review, after);
 	json_t *resp2 = run(REVIEW_MUTATE, again, strlen(again), &sum);
@@ -172,16 +173,17 @@ static void test_mutate_applies_and_is_idempotent(void **state)
 	assert_null(json_object_get(r0, "patch"));
 	assert_int_equal(json_integer_value(json_object_get(json_object_get(r0, "status"), "code")),
 			 403);
-	assert_non_null(strstr(json_string_value(json_object_get(json_object_get(r0, "status"),
-								  "message")),
-			       "container \"log-shipper\": drop ALL"));
+	assert_non_null(
+		strstr(json_string_value(json_object_get(json_object_get(r0, "status"), "message")),
+		       "container \"log-shipper\": drop ALL"));
 	/* The record says denied, and no mutation is described as done. */
-	assert_string_equal(json_string_value(json_object_get(json_object_get(r0, "auditAnnotations"),
-							      "decision")),
+	assert_string_equal(json_string_value(json_object_get(
+				    json_object_get(r0, "auditAnnotations"), "decision")),
 			    "denied");
 	assert_null(json_object_get(r0, "warnings"));
-	assert_string_equal(json_string_value(json_object_get(json_object_get(r0, "status"), "reason")),
-			    "Forbidden");
+	assert_string_equal(
+		json_string_value(json_object_get(json_object_get(r0, "status"), "reason")),
+		"Forbidden");
 
 	/* Warnings and audit annotations within the apiserver's limits. */
 	size_t i;
@@ -210,10 +212,10 @@ static void test_mutate_applies_and_is_idempotent(void **state)
 	free(body);
 }
 
-#define POD_REVIEW                                                                        \
-	"{\"apiVersion\":\"admission.k8s.io/v1\",\"kind\":\"AdmissionReview\",\"request\":{" \
-	"\"uid\":\"u-1\",\"kind\":{\"group\":\"\",\"version\":\"v1\",\"kind\":\"Pod\"}," \
-	"\"namespace\":\"default\",\"operation\":\"%s\",\"subResource\":\"%s\",\"dryRun\":%s," \
+#define POD_REVIEW                                                                                 \
+	"{\"apiVersion\":\"admission.k8s.io/v1\",\"kind\":\"AdmissionReview\",\"request\":{"       \
+	"\"uid\":\"u-1\",\"kind\":{\"group\":\"\",\"version\":\"v1\",\"kind\":\"Pod\"},"           \
+	"\"namespace\":\"default\",\"operation\":\"%s\",\"subResource\":\"%s\",\"dryRun\":%s,"     \
 	"\"object\":{\"metadata\":{\"name\":\"p\"},\"spec\":{%s}}}}"
 
 static json_t *run_pod(enum review_endpoint ep, const char *op, const char *sub, const char *dry,
@@ -277,9 +279,11 @@ static void test_not_a_review(void **state)
 		{"{\"apiVersion\":\"admission.k8s.io/v1\",\"kind\":\"Pod\"}", "kind must be"},
 		{"{\"apiVersion\":\"admission.k8s.io/v1\",\"kind\":\"AdmissionReview\"}",
 		 "no request"},
-		{"{\"apiVersion\":\"admission.k8s.io/v1\",\"kind\":\"AdmissionReview\",\"request\":{}}",
+		{"{\"apiVersion\":\"admission.k8s.io/"
+		 "v1\",\"kind\":\"AdmissionReview\",\"request\":{}}",
 		 "request.uid is missing"},
-		{"{\"apiVersion\":\"admission.k8s.io/v1\",\"kind\":\"AdmissionReview\",\"request\":{\"uid\":7}}",
+		{"{\"apiVersion\":\"admission.k8s.io/"
+		 "v1\",\"kind\":\"AdmissionReview\",\"request\":{\"uid\":7}}",
 		 "request.uid is missing or not a string"},
 		{"{\"a\":\"\xff\"}", "invalid UTF-8"},
 		{"{\"a\":\"\\ud800\"}", "lone high surrogate"},
@@ -296,7 +300,8 @@ static void test_not_a_review(void **state)
 		if (rc >= 0)
 			fail_msg("case %zu accepted: %s", i, cases[i].body);
 		if (strstr(err.msg, cases[i].want) == NULL)
-			fail_msg("case %zu: error \"%s\" does not say \"%s\"", i, err.msg, cases[i].want);
+			fail_msg("case %zu: error \"%s\" does not say \"%s\"", i, err.msg,
+				 cases[i].want);
 		buf_free(&out);
 	}
 	/* 10,000 levels of nesting are refused, not recursed into. */
@@ -322,8 +327,10 @@ static void test_cannot_judge_is_denied(void **state)
 	(void)state;
 	static const char *specs[] = {
 		"\"containers\":\"nope\"",
-		"\"containers\":[{\"name\":\"a\",\"securityContext\":{\"capabilities\":{\"add\":\"NET_ADMIN\"}}}]",
-		"\"containers\":[{\"name\":\"a\",\"securityContext\":{\"capabilities\":{\"add\":[7]}}}]",
+		"\"containers\":[{\"name\":\"a\",\"securityContext\":{\"capabilities\":{\"add\":"
+		"\"NET_ADMIN\"}}}]",
+		"\"containers\":[{\"name\":\"a\",\"securityContext\":{\"capabilities\":{\"add\":[7]"
+		"}}}]",
 		"\"containers\":[{\"name\":\"a\",\"securityContext\":{\"privileged\":\"yes\"}}]",
 		"\"containers\":[{\"name\":\"a\\u0000b\"}]",
 	};
@@ -338,8 +345,8 @@ static void test_cannot_judge_is_denied(void **state)
 		assert_non_null(strstr(json_string_value(json_object_get(
 					       json_object_get(resp, "status"), "message")),
 				       "cannot judge"));
-		assert_string_equal(json_string_value(json_object_get(json_object_get(resp, "status"),
-								      "reason")),
+		assert_string_equal(json_string_value(json_object_get(
+					    json_object_get(resp, "status"), "reason")),
 				    "BadRequest");
 		json_decref(r);
 	}
@@ -351,10 +358,11 @@ static void test_parser_no_hiding(void **state)
 {
 	(void)state;
 	review_summary sum;
-	json_t *r = run_pod(REVIEW_MUTATE, "CREATE", "", "false",
-			    "\"con\\u0074ainers\":[{\"name\":\"a\",\"securityContext\":{\"capabilities\":"
-			    "{\"add\":[\"SYS_ADMIN\"],\"drop\":[\"ALL\"]}}}]",
-			    &sum);
+	json_t *r = run_pod(
+		REVIEW_MUTATE, "CREATE", "", "false",
+		"\"con\\u0074ainers\":[{\"name\":\"a\",\"securityContext\":{\"capabilities\":"
+		"{\"add\":[\"SYS_ADMIN\"],\"drop\":[\"ALL\"]}}}]",
+		&sum);
 	json_t *p = response_patch(r);
 	assert_non_null(p);
 	json_decref(p);
@@ -373,22 +381,47 @@ static void test_parser_matches_jansson(void **state)
 {
 	(void)state;
 	static const char *docs[] = {
-		"{}", "[]", "0", "-0", "1.5e3", "-12345678901234", "9223372036854775807",
-		"\"\\u00e9\\ud83d\\ude00\\n\\t\\\"\\\\\\/\"", "\"caf\xc3\xa9 \xf0\x9f\x98\x80\"",
-		"[true,false,null,{\"a\":[1,{\"b\":\"c\"}]}]", " { \"x\" : [ 1 , 2 ] } ",
-		"{\"a\":1,\"a\":2}", "1e400", "[1,]", "{\"a\"}", "\"\xc0\x80\"", "\"\xed\xa0\x80\"",
-		"\"\xf4\x90\x80\x80\"", "nul", "[01]", "[1.]", "[.5]", "\"\\x\"", "{\"a\":1}}",
-		"99999999999999999999", "\"\\udc00\"", "[\"a\" \"b\"]", "-", "[-1e-2]",
+		"{}",
+		"[]",
+		"0",
+		"-0",
+		"1.5e3",
+		"-12345678901234",
+		"9223372036854775807",
+		"\"\\u00e9\\ud83d\\ude00\\n\\t\\\"\\\\\\/\"",
+		"\"caf\xc3\xa9 \xf0\x9f\x98\x80\"",
+		"[true,false,null,{\"a\":[1,{\"b\":\"c\"}]}]",
+		" { \"x\" : [ 1 , 2 ] } ",
+		"{\"a\":1,\"a\":2}",
+		"1e400",
+		"[1,]",
+		"{\"a\"}",
+		"\"\xc0\x80\"",
+		"\"\xed\xa0\x80\"",
+		"\"\xf4\x90\x80\x80\"",
+		"nul",
+		"[01]",
+		"[1.]",
+		"[.5]",
+		"\"\\x\"",
+		"{\"a\":1}}",
+		"99999999999999999999",
+		"\"\\udc00\"",
+		"[\"a\" \"b\"]",
+		"-",
+		"[-1e-2]",
 	};
 	for (size_t i = 0; i < sizeof(docs) / sizeof(docs[0]); i++) {
 		json_error_t je;
 		json_t *want = json_loadb(docs[i], strlen(docs[i]), JSON_DECODE_ANY, &je);
 		json_t *got = NULL;
 		cg_error err = {0};
-		int rc = jsonsel_parse(docs[i], strlen(docs[i]), &jsonsel_all, 64, &got, NULL, &err);
+		int rc =
+			jsonsel_parse(docs[i], strlen(docs[i]), &jsonsel_all, 64, &got, NULL, &err);
 		if ((want != NULL) != (rc == 0))
 			fail_msg("doc %zu (%s): jansson %s, jsonsel %s (%s)", i, docs[i],
-				 want ? "accepts" : "refuses", rc == 0 ? "accepts" : "refuses", err.msg);
+				 want ? "accepts" : "refuses", rc == 0 ? "accepts" : "refuses",
+				 err.msg);
 		if (want && !json_equal(want, got))
 			fail_msg("doc %zu (%s): values differ", i, docs[i]);
 		json_decref(want);
