@@ -156,8 +156,3 @@ void arena_release(void)
 {
 	free_chunks(false);
 }
-
-size_t arena_footprint(void)
-{
-	return arena.held > 0 ? arena.held : (arena.keep ? arena.keep->size : 0);
-}

@@ -37,7 +37,4 @@ size_t arena_used(void);
  * behind. */
 void arena_release(void);
 
-/* Bytes the thread's arena holds (its chunks), in use or not. */
-size_t arena_footprint(void);
-
 #endif

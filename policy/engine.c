@@ -607,7 +607,6 @@ int engine_decide(const cg_policy *p, const engine_request *req, engine_decision
 	c.spec = select_spec(p, c.namespace, c.labels, &rule);
 	c.explain = req->explain || c.spec->mode == POLICY_WARN;
 	narrow_to_scc(&c);
-	c.rule = rule;
 	if ((rc = judge_containers(&c)) < 0)
 		goto done;
 	if ((rc = finish(&c)) < 0)

@@ -48,7 +48,6 @@ typedef struct engine_ctx {
 	cg_error *err;
 	json_t *ops;
 	const policy_spec *spec;
-	const char *rule;
 	const char *namespace;
 	json_t *template_obj; /* the Pod, or the pod template */
 	patch_path template_path;

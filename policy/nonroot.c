@@ -186,9 +186,8 @@ static const policy_entrypoint *find_entrypoint(const policy_nonroot *nr, const 
 	return NULL;
 }
 
-static json_t *strlist_json(const policy_strlist *l, size_t from_json_skip)
+static json_t *strlist_json(const policy_strlist *l)
 {
-	(void)from_json_skip;
 	json_t *a = json_array();
 	for (size_t i = 0; a && i < l->n; i++)
 		json_array_append_new(a, json_string(l->v[i]));
@@ -263,9 +262,9 @@ static int wrap_command(engine_ctx *c, engine_ctr *ct, caps_set caps)
 			if (!ep->has_args)
 				return 0;
 			if (ep->args.n > 0)
-				args_new = strlist_json(&ep->args, 0);
+				args_new = strlist_json(&ep->args);
 		}
-		orig = strlist_json(&ep->command, 0);
+		orig = strlist_json(&ep->command);
 	}
 	json_t *wrapped = json_array();
 	if (!orig || !wrapped) {

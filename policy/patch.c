@@ -105,6 +105,20 @@ static int add_at(json_t *ops, patch_path *path, const char *t1, const char *t2,
 	return patch_add(ops, path, value);
 }
 
+/* Sets member key once the walk has found `have` of keys[] existing (path
+ * points at the deepest): adds it there, or the highest missing parent with
+ * the rest of the chain wrapped around value. Steals value. */
+static int set_from(json_t *ops, patch_path *path, size_t have, const char *const *keys, size_t n,
+		    const char *key, json_t *value)
+{
+	if (have == n)
+		return add_at(ops, path, key, NULL, value);
+	json_t *sub = wrap(keys, have + 1, n, key, value);
+	if (sub == NULL)
+		return -ENOMEM;
+	return add_at(ops, path, keys[have], NULL, sub);
+}
+
 int patch_set_nested(json_t *ops, json_t *obj, const patch_path *obj_path, const char *const *keys,
 		     size_t n, const char *key, json_t *value)
 {
@@ -115,12 +129,7 @@ int patch_set_nested(json_t *ops, json_t *obj, const patch_path *obj_path, const
 		json_decref(value);
 		return rc;
 	}
-	if (have == n)
-		return add_at(ops, &path, key, NULL, value);
-	json_t *sub = wrap(keys, have + 1, n, key, value);
-	if (sub == NULL)
-		return -ENOMEM;
-	return add_at(ops, &path, keys[have], NULL, sub);
+	return set_from(ops, &path, have, keys, n, key, value);
 }
 
 int patch_append(json_t *ops, json_t *obj, const patch_path *obj_path, const char *const *keys,
@@ -135,10 +144,11 @@ int patch_append(json_t *ops, json_t *obj, const patch_path *obj_path, const cha
 	}
 	if (have == n && json_is_array(json_object_get(obj, key)))
 		return add_at(ops, &path, key, "-", value);
+	/* No array yet: create it holding value, from the same walk. */
 	json_t *arr = json_array();
 	if (arr == NULL || json_array_append_new(arr, value) < 0) {
 		json_decref(arr);
 		return -ENOMEM;
 	}
-	return patch_set_nested(ops, obj, obj_path, keys, n, key, arr);
+	return set_from(ops, &path, have, keys, n, key, arr);
 }
