@@ -2,6 +2,7 @@
  *
  *   launcher [--uid N] [--gid N] [--groups G,...] [--bounding CAPS]
  *            [--caps CAPS] [--inh CAPS] [--nnp] [--no-ambient-raise]
+ *            [--noroot] [--deny-capbset-read] [--deny-tmpfile]
  *            -- COMMAND [ARGS...]
  *
  * CAPS is a comma list of names (NET_RAW, net_bind_service) or "" for none.
@@ -9,11 +10,21 @@
  * setgroups/setresgid/setresuid, then capset with the container's permitted
  * and effective sets. Inheritable and ambient stay empty, as containerd and
  * CRI-O leave them (--inh only exists to check the wrapper drops leftovers;
- * --no-ambient-raise sets SECBIT_NO_CAP_AMBIENT_RAISE to make a raise fail).
- * Exits 126 with a message when any step or the exec fails. */
+ * --no-ambient-raise sets SECBIT_NO_CAP_AMBIENT_RAISE to make a raise fail;
+ * --noroot sets SECBIT_NOROOT, under which uid 0 gets no capability at exec
+ * from being root). --deny-capbset-read and --deny-tmpfile install a seccomp
+ * filter, kept across exec like a runtime's profile, that makes
+ * prctl(PR_CAPBSET_READ) fail with EINVAL (as on a kernel that predates the
+ * capability) or openat(O_TMPFILE) fail with EOPNOTSUPP (as on a filesystem
+ * without it). Exits 126 with a message when any step or the exec fails. */
 #include <errno.h>
+#include <fcntl.h>
 #include <grp.h>
+#include <linux/audit.h>
 #include <linux/capability.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -73,6 +84,39 @@ static _Noreturn void die(const char *what)
 	exit(126);
 }
 
+#if defined(__x86_64__)
+#define SECCOMP_ARCH AUDIT_ARCH_X86_64
+#elif defined(__aarch64__)
+#define SECCOMP_ARCH AUDIT_ARCH_AARCH64
+#endif
+
+/* Syscall nr fails with err when (low 32 bits of argument arg & mask) == value. */
+static void deny_call(int nr, int arg, uint32_t mask, uint32_t value, int err)
+{
+#ifdef SECCOMP_ARCH
+	struct sock_filter f[] = {
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SECCOMP_ARCH, 0, 6),
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)nr, 0, 4),
+		/* the low half of a 64-bit argument, on a little-endian machine */
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+			 (uint32_t)(offsetof(struct seccomp_data, args) + 8 * (size_t)arg)),
+		BPF_STMT(BPF_ALU | BPF_AND | BPF_K, mask),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, value, 0, 1),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | (uint32_t)err),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+	};
+	struct sock_fprog prog = {(unsigned short)(sizeof(f) / sizeof(f[0])), f};
+	if (prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog, 0, 0) < 0)
+		die("PR_SET_SECCOMP");
+#else
+	(void)nr, (void)arg, (void)mask, (void)value, (void)err;
+	errno = ENOSYS;
+	die("seccomp filter for this architecture");
+#endif
+}
+
 static uint64_t parse_caps(const char *list)
 {
 	uint64_t set = 0;
@@ -96,7 +140,7 @@ int main(int argc, char **argv)
 {
 	uid_t uid = 65534;
 	gid_t gid = 65534, groups[16];
-	int ngroups = 0, nnp = 0, noamb = 0, i = 1;
+	int ngroups = 0, nnp = 0, noamb = 0, noroot = 0, nocapbset = 0, notmpfile = 0, i = 1;
 	uint64_t bounding = 0, caps = 0, inh = 0;
 
 	for (; i < argc && strcmp(argv[i], "--") != 0; i++) {
@@ -107,6 +151,18 @@ int main(int argc, char **argv)
 		}
 		if (strcmp(argv[i], "--no-ambient-raise") == 0) {
 			noamb = 1;
+			continue;
+		}
+		if (strcmp(argv[i], "--noroot") == 0) {
+			noroot = 1;
+			continue;
+		}
+		if (strcmp(argv[i], "--deny-capbset-read") == 0) {
+			nocapbset = 1;
+			continue;
+		}
+		if (strcmp(argv[i], "--deny-tmpfile") == 0) {
+			notmpfile = 1;
 			continue;
 		}
 		if (strcmp(argv[i], "--uid") == 0)
@@ -137,8 +193,18 @@ int main(int argc, char **argv)
 		if (!(bounding >> c & 1) && prctl(PR_CAPBSET_DROP, c, 0, 0, 0) < 0 &&
 		    errno != EINVAL)
 			die("PR_CAPBSET_DROP");
+	/* While still root with CAP_SYS_ADMIN, which a filter without
+	 * no_new_privs needs. */
+	if (nocapbset)
+		deny_call(__NR_prctl, 0, ~0u, PR_CAPBSET_READ, EINVAL);
+	if (notmpfile)
+		deny_call(__NR_openat, 2, O_TMPFILE & ~O_DIRECTORY, O_TMPFILE & ~O_DIRECTORY,
+			  EOPNOTSUPP);
 	/* Before KEEPCAPS: PR_SET_SECUREBITS replaces all the bits. */
-	if (noamb && prctl(PR_SET_SECUREBITS, SECBIT_NO_CAP_AMBIENT_RAISE, 0, 0, 0) < 0)
+	if ((noamb || noroot) &&
+	    prctl(PR_SET_SECUREBITS,
+		  (noamb ? SECBIT_NO_CAP_AMBIENT_RAISE : 0) | (noroot ? SECBIT_NOROOT : 0), 0, 0,
+		  0) < 0)
 		die("PR_SET_SECUREBITS");
 	if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0)
 		die("PR_SET_KEEPCAPS");

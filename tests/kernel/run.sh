@@ -139,8 +139,12 @@ fi
 mkdir -p "$BUILD/kernel"
 # Built under a temp name and renamed: a concurrent run never execs a
 # half-written helper.
+# The probe is static: LD_* variables handed to it (environment tests) must
+# not change what it prints.
 for h in launcher probe; do
-	if ! cc -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -O2 -o "$BUILD/kernel/$h.$$" \
+	static=""
+	[ $h = probe ] && static=-static
+	if ! cc -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -O2 $static -o "$BUILD/kernel/$h.$$" \
 		"$SRC/$h.c" 2>"$T/err" || ! mv -f "$BUILD/kernel/$h.$$" "$BUILD/kernel/$h"; then
 		echo "not ok - build tests/kernel/$h.c"
 		sed 's/^/#   /' "$T/err"
