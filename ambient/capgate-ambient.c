@@ -12,34 +12,51 @@
  * not inheritable/ambient, so a plain COMMAND gets nothing. This file carries
  * `cap_X+p`, so exec gives it X in permitted; it puts X in inheritable and
  * ambient, and COMMAND (a plain file) then starts with exactly X in its
- * permitted, effective and ambient sets.
+ * permitted, effective and ambient sets, and with the environment, file
+ * descriptors and PATH search the runtime would have given it.
+ *
+ * --caps is not a security boundary: any process in the container may run
+ * this file and get any capability in bounding & F(perm). The boundary is
+ * the container's capabilities.add (its bounding set); see README.md.
  *
  * It fails closed: if any step fails, COMMAND is not run. Exit codes:
- *   125 usage error (bad option, unknown capability, no `--` or COMMAND)
- *   126 a capability could not be raised, or COMMAND could not be executed
- *   127 COMMAND was not found
+ *   125 usage error (bad option, unknown capability or stray comma in --caps,
+ *       no `--` or COMMAND)
+ *   126 a capability could not be raised exactly (also: run as uid 0 without
+ *       SECBIT_NOROOT), the environment could not be recovered, or COMMAND
+ *       could not be executed (not executable, a script without #!)
+ *   127 COMMAND was not found (ENOENT, ENOTDIR), as a shell says
  *   1   --install failed
  * Libc only, static: no libcap, so it can be copied into any image. */
 #include <endian.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <linux/capability.h>
+#include <linux/securebits.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/auxv.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <sys/syscall.h>
+#include <sys/sysmacros.h>
 #include <sys/xattr.h>
 #include <unistd.h>
 
 #define VERSION	      "0.1.0"
+#define EXIT_INSTALL  1
 #define EXIT_USAGE    125
 #define EXIT_CAPS     126
 #define EXIT_NOTFOUND 127
+
+/* The PATH containerd, CRI-O and Docker put into a container's environment
+ * when the image sets none; used for the search only when PATH is unset. */
+#define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 /* Indexed by capability number (linux/capability.h); policy/caps.c holds the
  * same list, kept apart so the wrapper links nothing but libc. */
@@ -65,15 +82,22 @@ static int fail(int code, const char *what, const char *why)
 	return code;
 }
 
-/* Parses "net_bind_service,CAP_NET_RAW" (any case, optional CAP_) into a mask. */
+/* Parses "net_bind_service,CAP_NET_RAW" (any case, optional CAP_) into a
+ * mask. Every comma separates two names: a leading, trailing or doubled one
+ * is refused rather than read as "nothing there". */
 static int parse_caps(const char *list, uint64_t *out)
 {
 	char name[32];
 	*out = 0;
-	for (const char *p = list; *p;) {
+	if (*list == '\0')
+		return fail(EXIT_USAGE, "--caps", "no capability given");
+	for (const char *p = list;; p++) {
 		size_t n = strcspn(p, ",");
-		if (n == 0 || n >= sizeof(name))
-			return fail(EXIT_USAGE, "--caps", "empty or overlong capability name");
+		if (n == 0)
+			return fail(EXIT_USAGE, "--caps",
+				    "empty capability name (leading, trailing or double comma)");
+		if (n >= sizeof(name))
+			return fail(EXIT_USAGE, "--caps", "overlong capability name");
 		memcpy(name, p, n);
 		name[n] = '\0';
 		const char *bare = strncasecmp(name, "CAP_", 4) == 0 ? name + 4 : name;
@@ -86,9 +110,10 @@ static int parse_caps(const char *list, uint64_t *out)
 			return EXIT_USAGE;
 		}
 		*out |= 1ull << i;
-		p += n + (p[n] == ',');
+		p += n;
+		if (*p == '\0')
+			return 0;
 	}
-	return *out ? 0 : fail(EXIT_USAGE, "--caps", "no capability given");
 }
 
 static int cap_get(struct __user_cap_data_struct d[2])
@@ -109,12 +134,22 @@ static int cap_set(struct __user_cap_data_struct d[2])
  * permitted set; checked from the most definite cause to the least. */
 static int explain_missing(int cap)
 {
-	char what[64];
+	char what[64], why[128];
 	unsigned char raw[XATTR_CAPS_SZ_3];
 	struct statvfs sv;
 	snprintf(what, sizeof(what), "CAP_%s is not in the permitted set", cap_names[cap]);
 
-	if (prctl(PR_CAPBSET_READ, cap, 0, 0, 0) == 0)
+	/* -1 (EINVAL) is a kernel that does not know this capability number,
+	 * or a seccomp filter: neither says anything about the bounding set. */
+	int in_bounding = prctl(PR_CAPBSET_READ, cap, 0, 0, 0);
+	if (in_bounding < 0) {
+		snprintf(why, sizeof(why),
+			 "cannot read the bounding set (PR_CAPBSET_READ: %s; a kernel older "
+			 "than this capability?)",
+			 strerror(errno));
+		return fail(EXIT_CAPS, what, why);
+	}
+	if (in_bounding == 0)
 		return fail(EXIT_CAPS, what,
 			    "it is not in the bounding set (add it to the container's "
 			    "securityContext.capabilities.add)");
@@ -140,8 +175,157 @@ static int explain_missing(int cap)
 	return fail(EXIT_CAPS, what, "unknown cause (user namespace or securebits?)");
 }
 
-static int run(uint64_t want, char **cmd)
+/* Running this file is a secure exec (AT_SECURE: it gained capabilities),
+ * so static glibc, before main, deleted the variables of its
+ * sysdeps/generic/unsecvars.h (LD_LIBRARY_PATH, TMPDIR, TZDIR, LOCPATH, ...)
+ * and of the SXID_ERASE tunables (MALLOC_CHECK_) from environ, by shifting
+ * the pointers down in place, and put a filtered copy of GLIBC_TUNABLES in
+ * its slot. COMMAND is no secure exec (its permitted set is its ambient
+ * set), so that protects nothing and breaks images whose ENV needs them.
+ * The strings themselves are untouched: the kernel (fs/exec.c) copied the
+ * argv strings, then the envp strings, back to back, ending where the
+ * executable's name AT_EXECFN starts, and below them the pointers argv[],
+ * NULL, envp[] (one slot per string), NULL, then the auxiliary vector. We
+ * check that the stack is exactly that, and that every pointer glibc kept
+ * is one of those strings (or its GLIBC_TUNABLES copy), then point envp[]
+ * at all of them again; any mismatch: -1, and COMMAND is not run. Called
+ * just before the exec: nothing of ours runs with these variables. The
+ * other way, an entry point of our own (-nostartfiles) that saves envp
+ * before glibc starts, would be assembly per architecture running before
+ * relocation; this keeps glibc's start-up as it is and checks its result.
+ * (/proc/self/environ is no way: a process that gained capabilities is not
+ * dumpable, so it is root's and mode 0400.) */
+static int restore_env(int argc, char **argv)
 {
+	char **envp = argv + argc + 1;
+	const char *end = (const char *)getauxval(AT_EXECFN), *s = argv[0];
+	if (environ != envp || argv[argc] != NULL || !end || (uintptr_t)s >= (uintptr_t)end)
+		return -1;
+	for (int i = 0; i < argc; i++) { /* argv strings, back to back */
+		if (argv[i] != s || (uintptr_t)s >= (uintptr_t)end)
+			return -1;
+		s += strnlen(s, (size_t)(end - s)) + 1;
+	}
+	const char *first = s;
+	size_t n = 0; /* env strings in [first, end), the last NUL at end[-1] */
+	for (; (uintptr_t)s < (uintptr_t)end; n++)
+		s += strnlen(s, (size_t)(end - s)) + 1;
+	if (s != end)
+		return -1;
+
+	/* envp[n] ends the array and the auxv that follows holds AT_EXECFN:
+	 * then n is the kernel's envc. All of it lies below the strings. */
+	const uintptr_t *av = (const uintptr_t *)(envp + n + 1);
+	int found = 0;
+	if ((uintptr_t)av > (uintptr_t)argv[0] || envp[n] != NULL)
+		return -1;
+	for (; (uintptr_t)(av + 2) <= (uintptr_t)argv[0] && av[0] != AT_NULL; av += 2)
+		found |= av[0] == AT_EXECFN && av[1] == (uintptr_t)end;
+	if (!found)
+		return -1;
+
+	/* glibc's envp[]: kept pointers in order, then NULLs up to envp[n]. */
+	s = first;
+	size_t i = 0;
+	for (; i < n && envp[i]; i++) {
+		if ((uintptr_t)envp[i] < (uintptr_t)first || (uintptr_t)envp[i] >= (uintptr_t)end) {
+			if (strncmp(envp[i], "GLIBC_TUNABLES=", 15) != 0)
+				return -1;
+			continue;
+		}
+		while ((uintptr_t)s < (uintptr_t)envp[i])
+			s += strlen(s) + 1;
+		if (s != envp[i])
+			return -1;
+	}
+	for (; i < n; i++)
+		if (envp[i] != NULL)
+			return -1;
+
+	s = first;
+	for (i = 0; i < n; i++, s += strlen(s) + 1)
+		envp[i] = (char *)s;
+	return 0;
+}
+
+/* Also under AT_SECURE, static glibc (csu/check_fds.c) opened a closed fd 0
+ * on /dev/full O_WRONLY and a closed fd 1 or 2 on /dev/null O_RDONLY, each
+ * with O_NOFOLLOW, so that a privileged program never writes into a file it
+ * opens later. COMMAND must see them closed, as the container had them: mark
+ * exactly those close-on-exec, so they vanish at its execve (our own error
+ * messages still go to them until then). That signature is what glibc
+ * leaves; an inherited fd carrying it cannot be read (fd 0) or written (fd
+ * 1, 2) either, so closing one takes nothing usable from COMMAND. */
+static int release_glibc_fds(void)
+{
+	for (int fd = 0; fd < 3; fd++) {
+		struct stat st;
+		int fl = fcntl(fd, F_GETFL);
+		int acc = fd == 0 ? O_WRONLY : O_RDONLY;
+		dev_t dev = fd == 0 ? makedev(1, 7) : makedev(1, 3); /* full, null */
+		if (fl < 0 || (fl & O_ACCMODE) != acc || !(fl & O_NOFOLLOW) || fstat(fd, &st) < 0 ||
+		    !S_ISCHR(st.st_mode) || st.st_rdev != dev)
+			continue;
+		if (fcntl(fd, F_SETFD, FD_CLOEXEC) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* execvp's search (glibc posix/execvpe.c): a name with a slash is run as
+ * is; otherwise each PATH entry is tried, going on past ENOENT, ENOTDIR,
+ * ESTALE, ENODEV, ETIMEDOUT and EACCES (reported if nothing runs), stopping
+ * at any other error. Unlike execvp: PATH unset means DEFAULT_PATH (what the
+ * runtime would have set), not "/bin:/usr/bin"; an empty or relative entry
+ * is skipped, not searched in the working directory (runc's Go LookPath
+ * refuses such a match, ErrDot); and ENOEXEC is an error, not a reason to
+ * run the file with /bin/sh (runc does not either). Returns with errno. */
+static void exec_command(char **cmd)
+{
+	const char *file = cmd[0], *path = getenv("PATH");
+	char buf[PATH_MAX];
+	int eacces = 0;
+	size_t flen = strlen(file);
+	if (strchr(file, '/')) {
+		execve(file, cmd, environ);
+		return;
+	}
+	if (flen == 0 || flen > NAME_MAX) {
+		errno = flen == 0 ? ENOENT : ENAMETOOLONG;
+		return;
+	}
+	for (const char *p = path ? path : DEFAULT_PATH;; p++) {
+		const char *q = strchrnul(p, ':');
+		size_t len = (size_t)(q - p);
+		if (len > 0 && p[0] == '/' && len + 1 + flen < sizeof(buf)) {
+			memcpy(buf, p, len);
+			buf[len] = '/';
+			memcpy(buf + len + 1, file, flen + 1);
+			execve(buf, cmd, environ);
+			if (errno == EACCES)
+				eacces = 1;
+			else if (errno != ENOENT && errno != ENOTDIR && errno != ESTALE &&
+				 errno != ENODEV && errno != ETIMEDOUT)
+				return;
+		}
+		p = q;
+		if (*p == '\0')
+			break;
+	}
+	errno = eacces ? EACCES : ENOENT;
+}
+
+static int run(uint64_t want, int argc, char **argv, char **cmd)
+{
+	/* With a real or effective uid of 0 (and no SECBIT_NOROOT), the kernel
+	 * gives COMMAND every capability in the bounding set at exec
+	 * (capabilities(7), "execution of programs by root"): "exactly the
+	 * named set" cannot hold, and a root container needs no wrapper. */
+	int sb = prctl(PR_GET_SECUREBITS, 0, 0, 0, 0);
+	if ((getuid() == 0 || geteuid() == 0) && (sb < 0 || !(sb & SECBIT_NOROOT)))
+		return fail(EXIT_CAPS, "refusing to run as uid 0",
+			    "at exec root gets back every capability in the bounding set, not "
+			    "exactly --caps (run as non-root, or set SECBIT_NOROOT first)");
 	struct __user_cap_data_struct d[2];
 	if (cap_get(d) < 0)
 		return fail(EXIT_CAPS, "capget", strerror(errno));
@@ -176,13 +360,22 @@ static int run(uint64_t want, char **cmd)
 		if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_IS_SET, i, 0, 0) != 1)
 			return fail(EXIT_CAPS, what, "not set after raising it");
 	}
+	/* Only a secure exec made glibc change the environment and fds. */
+	if (getauxval(AT_SECURE) && restore_env(argc, argv) < 0)
+		return fail(EXIT_CAPS, "cannot recover the environment",
+			    "the initial stack is not laid out as the kernel lays it out");
+	if (getauxval(AT_SECURE) && release_glibc_fds() < 0)
+		return fail(EXIT_CAPS, "fcntl FD_CLOEXEC on fd 0-2", strerror(errno));
 
-	/* PATH search like the runtime; ambient caps are lost again if COMMAND
-	 * itself is setuid or has file capabilities. */
-	execvp(cmd[0], cmd);
-	char what[300];
-	snprintf(what, sizeof(what), "exec %.256s", cmd[0]);
-	return fail(errno == ENOENT ? EXIT_NOTFOUND : EXIT_CAPS, what, strerror(errno));
+	/* Ambient caps are lost again if COMMAND itself is setuid or has file
+	 * capabilities (first rule above). */
+	exec_command(cmd);
+	int e = errno;
+	fprintf(stderr, "capgate-ambient: exec %.256s: %s%s\n", cmd[0], strerror(e),
+		e == ENOEXEC ? " (not run with /bin/sh: a script needs a #! line, as runc "
+			       "requires)"
+			     : "");
+	return e == ENOENT || e == ENOTDIR ? EXIT_NOTFOUND : EXIT_CAPS;
 }
 
 /* Copies fd in to fd out; 0 or -1 with errno set. */
@@ -264,12 +457,17 @@ static const char usage[] =
 	"usage: capgate-ambient --caps=CAP[,CAP...] -- COMMAND [ARGS...]\n"
 	"       capgate-ambient --install DIR\n"
 	"Runs COMMAND (searched in PATH) with exactly CAPs in its permitted, effective\n"
-	"and ambient sets. Needs file capability cap_X+p on this file (see --install).\n"
-	"Exit: 125 usage, 126 capability not raised or COMMAND not executable,\n"
+	"and ambient sets, and the environment and fds it was given. Needs file\n"
+	"capability cap_X+p on this file (see --install, which writes\n"
+	"cap_net_bind_service,cap_net_raw+p). Refuses uid 0 without SECBIT_NOROOT.\n"
+	"Not a boundary: the container's capabilities.add is (see README).\n"
+	"Exit: 125 usage, 126 capability not raised exactly or COMMAND not executable,\n"
 	"127 COMMAND not found, 1 --install failed; otherwise COMMAND's status.\n";
 
 int main(int argc, char **argv)
 {
+	uint64_t want;
+	int rc;
 	if (argc == 2 && strcmp(argv[1], "--help") == 0)
 		return fputs(usage, stdout) == EOF;
 	if (argc == 2 && strcmp(argv[1], "--version") == 0)
@@ -277,8 +475,6 @@ int main(int argc, char **argv)
 	if (argc == 3 && strcmp(argv[1], "--install") == 0)
 		return install(argv[2]);
 
-	uint64_t want;
-	int rc;
 	if (argc < 2 || strncmp(argv[1], "--caps=", 7) != 0) {
 		fputs(usage, stderr);
 		return EXIT_USAGE;
@@ -287,5 +483,5 @@ int main(int argc, char **argv)
 		return rc;
 	if (argc < 4 || strcmp(argv[2], "--") != 0)
 		return fail(EXIT_USAGE, "usage", "expected -- COMMAND [ARGS...] after --caps");
-	return run(want, argv + 3);
+	return run(want, argc, argv, argv + 3);
 }

@@ -121,6 +121,15 @@ want_err "no capability given"
 not_ran
 verdict "empty --caps: usage error 125, command not run"
 
+begin
+for caps in NET_RAW, ,NET_RAW NET_RAW,,NET_BIND_SERVICE ,; do
+	run "$W" --caps="$caps" -- echo CapEff=ran
+	want_rc 125
+	want_err "capgate-ambient: --caps: empty capability name (leading, trailing or double comma)"
+	not_ran
+done
+verdict "stray comma in --caps (trailing, leading, double, alone): usage error 125, not run"
+
 if [ "$(id -u)" -ne 0 ]; then
 	skip "kernel tests (launcher, file capabilities, sysctls)" "not root"
 	exit $((failed > 0))
@@ -313,6 +322,138 @@ want_rc 0
 want_out "CapAmb=$NBS"
 want_out "bind:80=ok"
 verdict "no_new_privs with the capability permitted (wrapper is the command): works"
+
+begin
+netns -- "$L" --uid 0 --gid 0 --bounding NET_BIND_SERVICE,NET_RAW --caps NET_BIND_SERVICE,NET_RAW \
+	-- "$WP" --caps=NET_BIND_SERVICE -- "$P"
+want_rc 126
+want_err "capgate-ambient: refusing to run as uid 0: at exec root gets back every capability"
+not_ran
+verdict "uid 0 without SECBIT_NOROOT: refused (126), command not run"
+
+begin
+netns -- "$L" --uid 0 --gid 0 --noroot --bounding NET_BIND_SERVICE,NET_RAW \
+	--caps NET_BIND_SERVICE,NET_RAW -- "$WP" --caps=NET_BIND_SERVICE -- "$P"
+want_rc 0
+want_out "uid=0"
+want_out "CapPrm=$NBS"
+want_out "CapEff=$NBS"
+want_out "CapAmb=$NBS"
+want_out "bind:80=ok"
+want_out "raw=EPERM"
+verdict "uid 0 under SECBIT_NOROOT: exactly NET_BIND_SERVICE, as for any other uid"
+
+begin
+netns -- "$L" --deny-capbset-read -- "$WP" --caps=NET_BIND_SERVICE -- "$P"
+want_rc 126
+want_err "capgate-ambient: CAP_NET_BIND_SERVICE is not in the permitted set: cannot read the bounding set (PR_CAPBSET_READ: Invalid argument"
+not_ran
+verdict "PR_CAPBSET_READ fails (seccomp, EINVAL): 126 with its own message, command not run"
+
+# --- the command's world: environment, descriptors, PATH ---------------------
+# Running a file with file capabilities is a secure exec (AT_SECURE): static
+# glibc deletes these from environ before main (sysdeps/generic/unsecvars.h,
+# and the SXID_ERASE tunables MALLOC_CHECK_ and glibc.malloc.check) and opens
+# /dev/full or /dev/null on a closed fd 0-2. COMMAND must get neither change.
+# shellcheck disable=SC2086 # one word per variable, none has a space
+set -- GCONV_PATH=/g GETCONF_DIR=/gc HOSTALIASES=/h LD_AUDIT=/nonexistent/a.so LD_DEBUG=x \
+	LD_DEBUG_OUTPUT=/o LD_DYNAMIC_WEAK=1 LD_HWCAP_MASK=1 LD_LIBRARY_PATH=/opt/lib \
+	LD_ORIGIN_PATH=/op LD_PRELOAD=/nonexistent/p.so LD_PROFILE=x LD_SHOW_AUXV=1 \
+	LOCALDOMAIN=example.org LOCPATH=/l MALLOC_TRACE=/mt NIS_PATH=/n NLSPATH=/nl \
+	RESOLV_HOST_CONF=/r RES_OPTIONS=ndots:2 TMPDIR=/scratch TZDIR=/tz MALLOC_CHECK_=3 \
+	MALLOC_ARENA_MAX=2 GLIBC_TUNABLES=glibc.malloc.check=3:glibc.malloc.arena_max=2 \
+	"SPACED=a b=c" EMPTY= FOO=bar
+begin
+rt NET_BIND_SERVICE -- env -i PATH=/usr/bin:/bin "$@" "$WP" --caps=NET_BIND_SERVICE -- "$P" env bind:80
+want_rc 0
+want_out "bind:80=ok"
+printf 'env=%s\n' PATH=/usr/bin:/bin "$@" >"$T/env.want"
+grep '^env=' "$T/out" >"$T/env.got"
+cmp -s "$T/env.want" "$T/env.got" ||
+	why="$why; environment differs:$(diff "$T/env.want" "$T/env.got" | grep '^[<>]' | tr '\n' ' ')"
+verdict "COMMAND gets every variable glibc scrubs under AT_SECURE ($# of them), unchanged, in order"
+set --
+
+begin
+rt NET_BIND_SERVICE -- sh -c 'exec "$@" <&-' sh "$WP" --caps=NET_BIND_SERVICE -- "$P" fds
+want_rc 0
+want_out "fd0=closed"
+want_out "fd1=$T/out"
+want_out "fd2=$T/err"
+verdict "stdin closed: COMMAND sees it closed (not glibc's /dev/full), stdout and stderr as given"
+
+begin
+rt NET_BIND_SERVICE -- sh -c 'exec "$@" 3>&1 <&- >&- 2>&-' sh "$WP" --caps=NET_BIND_SERVICE \
+	-- "$P" -o 3 fds bind:80
+want_rc 0
+want_out "fd0=closed"
+want_out "fd1=closed"
+want_out "fd2=closed"
+want_out "bind:80=ok"
+verdict "stdin, stdout and stderr closed: COMMAND sees all three closed"
+
+begin
+rt NET_BIND_SERVICE -- sh -c 'exec "$@" </dev/full 2>/dev/null' sh "$WP" --caps=NET_BIND_SERVICE \
+	-- "$P" fds
+want_rc 0
+want_out "fd0=/dev/full"
+want_out "fd2=/dev/null"
+verdict "/dev/full and /dev/null given by the caller (not glibc's modes) stay open"
+
+# PATH unset: the search uses the PATH runtimes set by default, whose first
+# entry /usr/local/sbin glibc's own default (/bin:/usr/bin) lacks. A tmpfs
+# over it in this suite's private mount namespace holds the probe.
+name="PATH unset: COMMAND found in the runtimes' default PATH (/usr/local/sbin...), env stays empty"
+if [ -z "${CG_KERNEL_MNTNS:-}" ] || [ ! -d /usr/local/sbin ]; then
+	skip "$name" "no private mount namespace or no /usr/local/sbin"
+else
+	mkdir -p "$T/sbin"
+	cp "$P" "$T/sbin/capgate-probe"
+	mount --bind "$T/sbin" /usr/local/sbin
+	begin
+	rt NET_BIND_SERVICE -- env -i "$WP" --caps=NET_BIND_SERVICE -- capgate-probe env bind:80
+	want_rc 0
+	want_out "bind:80=ok"
+	! grep -q '^env=' "$T/out" || why="$why; the command got an environment"
+	verdict "$name"
+	umount /usr/local/sbin
+fi
+
+begin
+rt NET_BIND_SERVICE -- sh -c 'cd "$0" && exec "$@"' "$T" env PATH=.::/nonexistent \
+	"$WP" --caps=NET_BIND_SERVICE -- probe
+want_rc 127
+want_err "capgate-ambient: exec probe: No such file or directory"
+not_ran
+verdict "empty and relative PATH entries are not searched (runc refuses those matches too)"
+
+printf 'echo CapEff=ran\n' >"$T/noshebang"
+chmod 755 "$T/noshebang"
+begin
+rt NET_BIND_SERVICE -- "$WP" --caps=NET_BIND_SERVICE -- "$T/noshebang"
+want_rc 126
+want_err "capgate-ambient: exec $T/noshebang: Exec format error (not run with /bin/sh: a script needs a #! line"
+not_ran
+rt NET_BIND_SERVICE -- env PATH="$T:/usr/bin:/bin" "$WP" --caps=NET_BIND_SERVICE -- noshebang
+want_rc 126
+want_err "capgate-ambient: exec noshebang: Exec format error"
+not_ran
+verdict "a script without #! (ENOEXEC): 126, not run by /bin/sh, by path or found in PATH"
+
+begin
+rt NET_BIND_SERVICE -- "$WP" --caps=NET_BIND_SERVICE -- "$P/x"
+want_rc 127
+want_err "capgate-ambient: exec $P/x: Not a directory"
+verdict "a path through a file (ENOTDIR): 127, as a shell says"
+
+cp "$P" "$T/noexec"
+chmod 644 "$T/noexec"
+begin
+rt NET_BIND_SERVICE -- "$WP" --caps=NET_BIND_SERVICE -- "$T/noexec"
+want_rc 126
+want_err "capgate-ambient: exec $T/noexec: Permission denied"
+not_ran
+verdict "COMMAND not executable (EACCES): 126, not run"
 
 # --- --install: the init-container delivery -----------------------------------
 mkdir "$D/inst"
