@@ -2,7 +2,7 @@
  * non-root process, by way of the ambient set.
  *
  *   capgate-ambient --caps=NET_BIND_SERVICE[,NET_RAW...] -- COMMAND [ARGS...]
- *   capgate-ambient --install DIR
+ *   capgate-ambient --install DIR [--caps=CAP[,CAP...]]
  *
  * Why it works (execve, for a file F run by a process P; capabilities(7)):
  *   P'(amb)  = (F is privileged: file caps or setuid) ? 0 : P(amb)
@@ -21,13 +21,14 @@
  *
  * It fails closed: if any step fails, COMMAND is not run. Exit codes:
  *   125 usage error (bad option, unknown capability or stray comma in --caps,
- *       no `--` or COMMAND)
+ *       no `--` or COMMAND, --install DIR not absolute)
  *   126 a capability could not be raised exactly (also: run as uid 0 without
  *       SECBIT_NOROOT), the environment could not be recovered, or COMMAND
  *       could not be executed (not executable, a script without #!)
  *   127 COMMAND was not found (ENOENT, ENOTDIR), as a shell says
  *   1   --install failed
  * Libc only, static: no libcap, so it can be copied into any image. */
+#include <ctype.h>
 #include <endian.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -41,6 +42,7 @@
 #include <strings.h>
 #include <sys/auxv.h>
 #include <sys/prctl.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <sys/syscall.h>
@@ -73,8 +75,8 @@ static const char *const cap_names[] = {
 #define NCAPS ((int)(sizeof(cap_names) / sizeof(cap_names[0])))
 _Static_assert(NCAPS == CAP_CHECKPOINT_RESTORE + 1, "cap_names is indexed by number");
 
-/* What --install writes: cap_net_bind_service,cap_net_raw+p. */
-#define INSTALL_CAPS ((1u << CAP_NET_BIND_SERVICE) | (1u << CAP_NET_RAW))
+/* What --install writes without --caps: cap_net_bind_service,cap_net_raw+p. */
+#define INSTALL_CAPS ((1ull << CAP_NET_BIND_SERVICE) | (1ull << CAP_NET_RAW))
 
 static int fail(int code, const char *what, const char *why)
 {
@@ -378,32 +380,50 @@ static int run(uint64_t want, int argc, char **argv, char **cmd)
 	return e == ENOENT || e == ENOTDIR ? EXIT_NOTFOUND : EXIT_CAPS;
 }
 
+/* write(2) may write less than asked (a full disk after part of the buffer,
+ * a signal): go on until all is written or it fails, and keep its errno
+ * (ENOSPC), never an invented one. */
+static int write_all(int fd, const char *buf, size_t len)
+{
+	while (len > 0) {
+		ssize_t w = write(fd, buf, len);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			return -1;
+		buf += w;
+		len -= (size_t)w;
+	}
+	return 0;
+}
+
 /* Copies fd in to fd out; 0 or -1 with errno set. */
 static int copy_fd(int in, int out)
 {
 	char buf[65536];
-	ssize_t n;
-	while ((n = read(in, buf, sizeof(buf))) > 0) {
-		ssize_t w = write(out, buf, (size_t)n);
-		if (w != n) {
-			if (w >= 0)
-				errno = EIO; /* short write to a regular file: disk full */
+	for (;;) {
+		ssize_t n = read(in, buf, sizeof(buf));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return (int)n;
+		if (write_all(out, buf, (size_t)n) < 0)
 			return -1;
-		}
 	}
-	return n < 0 ? -1 : 0;
 }
 
-/* Writes the copy and its capability into the open temp file; returns the
+/* Writes the copy and its capability into the open new file; returns the
  * failed step or NULL. The xattr comes after the data because any write to
  * the file clears security.capability. */
-static const char *install_into(int out)
+static const char *install_into(int out, uint64_t caps)
 {
-	/* struct vfs_cap_data, revision 2: magic, then {permitted, inheritable}
-	 * for caps 0-31 and 32-63, little endian. The effective flag stays
-	 * clear (+p, not +ep): with +ep exec fails with EPERM as soon as one of
-	 * the capabilities is missing from the bounding set. */
-	uint32_t caps[5] = {htole32(VFS_CAP_REVISION_2), htole32(INSTALL_CAPS), 0, 0, 0};
+	/* struct vfs_cap_data, revision 2, as setcap writes it: magic, then
+	 * {permitted, inheritable} for caps 0-31 and 32-63, little endian. The
+	 * effective flag stays clear (+p, not +ep): with +ep exec fails with
+	 * EPERM as soon as one of the capabilities is missing from the
+	 * bounding set. */
+	uint32_t xattr[5] = {htole32(VFS_CAP_REVISION_2), htole32((uint32_t)caps), 0,
+			     htole32((uint32_t)(caps >> 32)), 0};
 	int in = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
 	if (in < 0)
 		return "open /proc/self/exe";
@@ -415,7 +435,7 @@ static const char *install_into(int out)
 		return "copy";
 	if (fchmod(out, 0755) < 0)
 		return "chmod 0755";
-	if (fsetxattr(out, "security.capability", caps, XATTR_CAPS_SZ_2, 0) < 0)
+	if (fsetxattr(out, "security.capability", xattr, XATTR_CAPS_SZ_2, 0) < 0)
 		return errno == EPERM ? "writing security.capability (needs CAP_SETFCAP)"
 				      : "writing security.capability";
 	if (fsync(out) < 0)
@@ -423,42 +443,129 @@ static const char *install_into(int out)
 	return NULL;
 }
 
-/* A copy loses security.capability and only a process with CAP_SETFCAP may
- * write it: this is what the root init container runs. Temp file + rename,
- * so the app container never sees a half-written or capability-less file. */
-static int install(const char *dir)
+/* A name of ours in DIR that no one else uses: ".capgate-ambient.<12 hex>". */
+static int temp_name(char name[32])
 {
-	char tmp[4096], dst[4096];
-	if (snprintf(tmp, sizeof(tmp), "%s/.capgate-ambient.XXXXXX", dir) >= (int)sizeof(tmp) ||
-	    snprintf(dst, sizeof(dst), "%s/capgate-ambient", dir) >= (int)sizeof(dst))
-		return fail(1, dir, "path too long");
-	int out = mkstemp(tmp);
-	if (out < 0)
-		return fail(1, dir, strerror(errno));
-	const char *failed = install_into(out);
+	unsigned char r[6];
+	if (getrandom(r, sizeof(r), 0) != (ssize_t)sizeof(r))
+		return -1;
+	snprintf(name, 32, ".capgate-ambient.%02x%02x%02x%02x%02x%02x", r[0], r[1], r[2], r[3],
+		 r[4], r[5]);
+	return 0;
+}
+
+/* Creates the new file in DIR. O_TMPFILE first: it has no name until it is
+ * complete, so a killed installer leaves nothing in the (size-limited)
+ * emptyDir. It is then linked under a temp name through /proc/self/fd
+ * (linkat's AT_EMPTY_PATH would need CAP_DAC_READ_SEARCH). Filesystems
+ * without O_TMPFILE (EOPNOTSUPP; EISDIR from kernels before 3.11) get a
+ * named temp file, O_EXCL and O_NOFOLLOW so that nothing planted there is
+ * opened. Returns the fd (and the temp name, once it has one) or -1. */
+static int create_in(int dfd, char tmp[32], int *linked)
+{
+	*linked = 0;
+	int fd = openat(dfd, ".", O_TMPFILE | O_WRONLY | O_CLOEXEC, 0700);
+	if (fd >= 0 || (errno != EOPNOTSUPP && errno != EISDIR))
+		return fd;
+	for (int tries = 0; tries < 8; tries++) {
+		if (temp_name(tmp) < 0)
+			return -1;
+		fd = openat(dfd, tmp, O_CREAT | O_EXCL | O_NOFOLLOW | O_WRONLY | O_CLOEXEC, 0700);
+		if (fd >= 0 || errno != EEXIST) {
+			*linked = fd >= 0;
+			return fd;
+		}
+	}
+	return -1;
+}
+
+/* Names the complete O_TMPFILE file in DIR (a temp name); 0 or -1, errno. */
+static int link_tmpfile(int fd, int dfd, char tmp[32])
+{
+	char proc[64];
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+	for (int tries = 0; tries < 8; tries++) {
+		if (temp_name(tmp) < 0)
+			return -1;
+		if (linkat(AT_FDCWD, proc, dfd, tmp, AT_SYMLINK_FOLLOW) == 0)
+			return 0;
+		if (errno != EEXIST)
+			return -1;
+	}
+	return -1;
+}
+
+/* A copy loses security.capability and only a process with CAP_SETFCAP may
+ * write it: this is what the root init container runs. DIR is opened once
+ * (absolute, O_NOFOLLOW: a symlink there is refused, not followed) and every
+ * later step is relative to that fd, so DIR is resolved exactly once and
+ * nothing is written outside it. The file appears under its final name by
+ * renameat, complete, with its capability. */
+static int install(const char *dir, uint64_t caps)
+{
+	char tmp[32] = "";
+	int linked;
+	if (dir[0] != '/')
+		return fail(EXIT_USAGE, "--install", "DIR must be an absolute path");
+	int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (dfd < 0) {
+		/* The kernel refused it (ENOTDIR, or ELOOP); lstat only words it. */
+		int e = errno;
+		struct stat st;
+		int link =
+			(e == ENOTDIR || e == ELOOP) && lstat(dir, &st) == 0 && S_ISLNK(st.st_mode);
+		return fail(EXIT_INSTALL, dir,
+			    link ? "is a symbolic link (refused: name the directory itself)"
+				 : strerror(e));
+	}
+	int out = create_in(dfd, tmp, &linked);
+	if (out < 0) {
+		int e = errno;
+		close(dfd);
+		return fail(EXIT_INSTALL, "creating the new file in DIR", strerror(e));
+	}
+	const char *failed = install_into(out, caps);
 	int e = errno;
+	if (!failed && !linked) {
+		linked = link_tmpfile(out, dfd, tmp) == 0;
+		e = errno;
+		failed = linked ? NULL : "linking the new file into DIR (through /proc/self/fd)";
+	}
 	if (close(out) < 0 && !failed) {
 		failed = "close";
 		e = errno;
 	}
-	if (!failed && rename(tmp, dst) < 0) {
+	if (!failed && renameat(dfd, tmp, dfd, "capgate-ambient") < 0) {
 		failed = "rename";
 		e = errno;
 	}
-	if (failed) {
-		unlink(tmp);
-		return fail(1, failed, strerror(e));
+	if (!failed && fsync(dfd) < 0) {
+		failed = "fsync DIR";
+		e = errno;
 	}
-	printf("installed %s (cap_net_bind_service,cap_net_raw+p)\n", dst);
+	if (failed && linked)
+		unlinkat(dfd, tmp, 0);
+	close(dfd);
+	if (failed)
+		return fail(EXIT_INSTALL, failed, strerror(e));
+	printf("installed %s/capgate-ambient (", dir);
+	for (int i = 0, sep = 0; i < NCAPS; i++) {
+		if (!(caps >> i & 1))
+			continue;
+		printf("%scap_", sep++ ? "," : "");
+		for (const char *c = cap_names[i]; *c; c++)
+			putchar(tolower((unsigned char)*c));
+	}
+	puts("+p)");
 	return 0;
 }
 
 static const char usage[] =
 	"usage: capgate-ambient --caps=CAP[,CAP...] -- COMMAND [ARGS...]\n"
-	"       capgate-ambient --install DIR\n"
+	"       capgate-ambient --install DIR [--caps=CAP[,CAP...]]\n"
 	"Runs COMMAND (searched in PATH) with exactly CAPs in its permitted, effective\n"
 	"and ambient sets, and the environment and fds it was given. Needs file\n"
-	"capability cap_X+p on this file (see --install, which writes\n"
+	"capability cap_X+p on this file (see --install; without --caps it installs\n"
 	"cap_net_bind_service,cap_net_raw+p). Refuses uid 0 without SECBIT_NOROOT.\n"
 	"Not a boundary: the container's capabilities.add is (see README).\n"
 	"Exit: 125 usage, 126 capability not raised exactly or COMMAND not executable,\n"
@@ -466,14 +573,21 @@ static const char usage[] =
 
 int main(int argc, char **argv)
 {
-	uint64_t want;
+	uint64_t want = INSTALL_CAPS;
 	int rc;
 	if (argc == 2 && strcmp(argv[1], "--help") == 0)
 		return fputs(usage, stdout) == EOF;
 	if (argc == 2 && strcmp(argv[1], "--version") == 0)
 		return puts("capgate-ambient " VERSION) == EOF;
-	if (argc == 3 && strcmp(argv[1], "--install") == 0)
-		return install(argv[2]);
+	if ((argc == 3 || argc == 4) && strcmp(argv[1], "--install") == 0) {
+		if (argc == 4 && strncmp(argv[3], "--caps=", 7) != 0) {
+			fputs(usage, stderr);
+			return EXIT_USAGE;
+		}
+		if (argc == 4 && (rc = parse_caps(argv[3] + 7, &want)) != 0)
+			return rc;
+		return install(argv[2], want);
+	}
 
 	if (argc < 2 || strncmp(argv[1], "--caps=", 7) != 0) {
 		fputs(usage, stderr);

@@ -65,7 +65,7 @@ netns() {
 T=$(mktemp -d)
 chmod 755 "$T" # the probe runs as uid 65534 from here
 cleanup() {
-	for m in "$T/nosuid" "$T/fs"; do
+	for m in "$T/nosuid" "$T/small" "$T/sbin" "$T/fs"; do
 		mountpoint -q "$m" 2>/dev/null && umount "$m"
 	done
 	rm -rf "$T"
@@ -94,7 +94,7 @@ fi
 begin
 run "$W" --help
 want_rc 0
-want_out "       capgate-ambient --install DIR"
+want_out "       capgate-ambient --install DIR [--caps=CAP[,CAP...]]"
 run "$W" --version
 want_rc 0
 grep -q '^capgate-ambient [0-9]' "$T/out" || why="$why; no version"
@@ -129,6 +129,17 @@ for caps in NET_RAW, ,NET_RAW NET_RAW,,NET_BIND_SERVICE ,; do
 	not_ran
 done
 verdict "stray comma in --caps (trailing, leading, double, alone): usage error 125, not run"
+
+begin
+run "$W" --install relative/dir
+want_rc 125
+want_err "capgate-ambient: --install: DIR must be an absolute path"
+run "$W" --install /nonexistent --caps=NET_RAW,
+want_rc 125
+want_err "empty capability name"
+run "$W" --install /nonexistent --cap=NET_RAW
+want_rc 125
+verdict "--install: relative DIR, bad --caps or option: usage error 125"
 
 if [ "$(id -u)" -ne 0 ]; then
 	skip "kernel tests (launcher, file capabilities, sysctls)" "not root"
@@ -492,6 +503,92 @@ want_rc 1
 want_err "capgate-ambient: writing security.capability (needs CAP_SETFCAP): Operation not permitted"
 [ -z "$(ls -A "$D/inst2")" ] || why="$why; left behind: $(ls -A "$D/inst2")"
 verdict "--install as root without CAP_SETFCAP: exit 1, named, nothing left behind"
+
+xattr_of() { getfattr --absolute-names --only-values -n security.capability "$1" | od -An -tx1; }
+name="--install DIR --caps=LIST: exactly those capabilities, the bytes setcap writes"
+if ! command -v getfattr >/dev/null; then
+	skip "$name" "getfattr missing (apt-get install attr)"
+else
+	begin
+	for caps in NET_BIND_SERVICE NET_RAW,BPF; do
+		rm -rf "$D/instc" "$D/setc"
+		mkdir "$D/instc"
+		run "$W" --install "$D/instc" --caps="$caps"
+		want_rc 0
+		lower=$(echo "$caps" | tr 'A-Z' 'a-z' | sed 's/^/cap_/; s/,/,cap_/g')
+		want_out "installed $D/instc/capgate-ambient ($lower+p)"
+		cp "$W" "$D/setc"
+		setcap "$lower+p" "$D/setc"
+		[ "$(xattr_of "$D/instc/capgate-ambient")" = "$(xattr_of "$D/setc")" ] ||
+			why="$why; --caps=$caps: xattr $(xattr_of "$D/instc/capgate-ambient"), setcap $(xattr_of "$D/setc")"
+	done
+	run "$W" --install "$D/instc" --caps=NET_BIND_SERVICE
+	rt NET_BIND_SERVICE,NET_RAW -- "$D/instc/capgate-ambient" --caps=NET_BIND_SERVICE -- "$P"
+	want_rc 0
+	want_out "CapAmb=$NBS"
+	rt NET_BIND_SERVICE,NET_RAW -- "$D/instc/capgate-ambient" --caps=NET_RAW -- "$P"
+	want_rc 126
+	want_err "CAP_NET_RAW is not in the permitted set: this file's capability does not include it"
+	not_ran
+	verdict "$name"
+fi
+
+# DIR is taken literally: absolute, not through a symbolic link, resolved once.
+mkdir -p "$D/rel/sub" "$D/target"
+ln -s "$D/target" "$D/link"
+begin
+(cd "$D/rel" && "$W" --install sub) >"$T/out" 2>"$T/err"
+rc=$?
+want_rc 125
+want_err "capgate-ambient: --install: DIR must be an absolute path"
+[ -z "$(ls -A "$D/rel/sub")" ] || why="$why; written into the relative DIR: $(ls -A "$D/rel/sub")"
+had_root_file=0
+[ -e /capgate-ambient ] && had_root_file=1
+run "$W" --install ""
+want_rc 125
+want_err "capgate-ambient: --install: DIR must be an absolute path"
+if [ $had_root_file = 0 ] && [ -e /capgate-ambient ]; then
+	why="$why; --install \"\" wrote /capgate-ambient"
+	rm -f /capgate-ambient
+fi
+run "$W" --install "$D/link"
+want_rc 1
+want_err "capgate-ambient: $D/link: is a symbolic link (refused: name the directory itself)"
+[ -z "$(ls -A "$D/target")" ] || why="$why; written through the symlink: $(ls -A "$D/target")"
+verdict "--install: relative or empty DIR refused (125), symlinked DIR refused (1), nothing written"
+
+# A full filesystem: the real error (ENOSPC), not EIO, and no partial file.
+# 40 KiB is not a multiple of the 64 KiB copy buffer: the write that fills
+# it is a short one, then the next fails with ENOSPC.
+mkdir "$T/small"
+begin
+if mount -t tmpfs -o size=40k,mode=755 tmpfs "$T/small"; then
+	run "$W" --install "$T/small"
+	want_rc 1
+	want_err "capgate-ambient: copy: No space left on device"
+	[ -z "$(ls -A "$T/small")" ] || why="$why; left behind: $(ls -A "$T/small")"
+	umount "$T/small"
+else
+	why="cannot mount a tmpfs"
+fi
+verdict "--install into a full tmpfs: exit 1, ENOSPC named, nothing left behind"
+
+# No O_TMPFILE (a seccomp filter answers EOPNOTSUPP, as such a filesystem
+# does): the named temp file (O_CREAT|O_EXCL|O_NOFOLLOW) path.
+mkdir "$D/inst3"
+begin
+run "$L" --uid 0 --gid 0 --deny-tmpfile --bounding SETFCAP --caps SETFCAP -- "$W" --install "$D/inst3"
+want_rc 0
+[ "$(getcap "$D/inst3/capgate-ambient" | sed 's/.* //')" = "cap_net_bind_service,cap_net_raw=p" ] ||
+	why="$why; getcap: $(getcap "$D/inst3/capgate-ambient")"
+[ "$(ls -A "$D/inst3")" = capgate-ambient ] || why="$why; left behind: $(ls -A "$D/inst3")"
+cmp -s "$W" "$D/inst3/capgate-ambient" || why="$why; content differs from the build"
+run "$L" --uid 0 --gid 0 --deny-tmpfile --bounding SETFCAP --caps SETFCAP -- "$W" --install "$D/inst3" --caps=NET_RAW
+want_rc 0
+[ "$(getcap "$D/inst3/capgate-ambient" | sed 's/.* //')" = "cap_net_raw=p" ] ||
+	why="$why; getcap after replacing: $(getcap "$D/inst3/capgate-ambient")"
+[ "$(ls -A "$D/inst3")" = capgate-ambient ] || why="$why; left behind: $(ls -A "$D/inst3")"
+verdict "--install without O_TMPFILE: named temp file, renamed over the old copy, nothing left"
 
 # --- safe sysctls, each in a fresh network namespace --------------------------
 PORT_START=net.ipv4.ip_unprivileged_port_start
