@@ -122,7 +122,7 @@ not_ran
 verdict "empty --caps: usage error 125, command not run"
 
 begin
-for caps in NET_RAW, ,NET_RAW NET_RAW,,NET_BIND_SERVICE ,; do
+for caps in "NET_RAW," ",NET_RAW" "NET_RAW,,NET_BIND_SERVICE" ","; do
 	run "$W" --caps="$caps" -- echo CapEff=ran
 	want_rc 125
 	want_err "capgate-ambient: --caps: empty capability name (leading, trailing or double comma)"
@@ -431,6 +431,7 @@ else
 fi
 
 begin
+# shellcheck disable=SC2016 # expanded by the inner sh
 rt NET_BIND_SERVICE -- sh -c 'cd "$0" && exec "$@"' "$T" env PATH=.::/nonexistent \
 	"$WP" --caps=NET_BIND_SERVICE -- probe
 want_rc 127
@@ -515,7 +516,7 @@ else
 		mkdir "$D/instc"
 		run "$W" --install "$D/instc" --caps="$caps"
 		want_rc 0
-		lower=$(echo "$caps" | tr 'A-Z' 'a-z' | sed 's/^/cap_/; s/,/,cap_/g')
+		lower=$(echo "$caps" | tr '[:upper:]' '[:lower:]' | sed 's/^/cap_/; s/,/,cap_/g')
 		want_out "installed $D/instc/capgate-ambient ($lower+p)"
 		cp "$W" "$D/setc"
 		setcap "$lower+p" "$D/setc"
