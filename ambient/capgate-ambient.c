@@ -374,8 +374,8 @@ static int run(uint64_t want, int argc, char **argv, char **cmd)
 	exec_command(cmd);
 	int e = errno;
 	fprintf(stderr, "capgate-ambient: exec %.256s: %s%s\n", cmd[0], strerror(e),
-		e == ENOEXEC ? " (not run with /bin/sh: a script needs a #! line, as runc "
-			       "requires)"
+		e == ENOEXEC ? " (neither a binary for this machine nor a script with #!; "
+			       "not run with /bin/sh, as runc would not)"
 			     : "");
 	return e == ENOENT || e == ENOTDIR ? EXIT_NOTFOUND : EXIT_CAPS;
 }

@@ -444,7 +444,7 @@ chmod 755 "$T/noshebang"
 begin
 rt NET_BIND_SERVICE -- "$WP" --caps=NET_BIND_SERVICE -- "$T/noshebang"
 want_rc 126
-want_err "capgate-ambient: exec $T/noshebang: Exec format error (not run with /bin/sh: a script needs a #! line"
+want_err "capgate-ambient: exec $T/noshebang: Exec format error (neither a binary for this machine nor a script with #!; not run with /bin/sh"
 not_ran
 rt NET_BIND_SERVICE -- env PATH="$T:/usr/bin:/bin" "$WP" --caps=NET_BIND_SERVICE -- noshebang
 want_rc 126
