@@ -441,14 +441,22 @@ class Pod:
             os.makedirs(self.log_dir)
             self.setup_volumes()
             self.sandbox_config = self.make_sandbox_config()
-            req = self.cri.msg("RunPodSandboxRequest")()
-            req.config.CopyFrom(self.sandbox_config)
-            try:
-                self.sandbox_id = self.cri("RunPodSandbox", req).pod_sandbox_id
-            except grpc.RpcError as e:
-                self.result["sandbox"] = {"error": rpc_error(e)}
+            # kubelet retries a sandbox that failed to start, with the next
+            # attempt number; up to three tries here, each one recorded.
+            errors = []
+            for attempt in range(3):
+                self.sandbox_config.metadata.attempt = attempt
+                req = self.cri.msg("RunPodSandboxRequest")()
+                req.config.CopyFrom(self.sandbox_config)
+                try:
+                    self.sandbox_id = self.cri("RunPodSandbox", req).pod_sandbox_id
+                    break
+                except grpc.RpcError as e:
+                    errors.append(rpc_error(e))
+            if not self.sandbox_id:
+                self.result["sandbox"] = {"error": errors[-1], "failed_attempts": errors}
                 return self.result
-            self.result["sandbox"] = {"id": self.sandbox_id, "error": None,
+            self.result["sandbox"] = {"id": self.sandbox_id, "error": None, "failed_attempts": errors,
                                       "sysctls": dict(self.sandbox_config.linux.sysctls)}
             # Init containers one at a time, each must exit 0 (restartPolicy
             # Never semantics: a failed init container fails the pod).
@@ -543,7 +551,7 @@ def main():
     ap.add_argument("--root", required=True, help="pod directories and logs")
     ap.add_argument("--run-id", required=True, help="label value that marks this run's sandboxes")
     ap.add_argument("--cgroup-root", help="cgroup under which every pod's cgroup goes")
-    ap.add_argument("--jobs", type=int, default=4, help="pods run at once")
+    ap.add_argument("--jobs", type=int, default=8, help="pods run at once")
     ap.add_argument("--timeout", type=float, default=60, help="seconds per CRI call and per container run")
     ap.add_argument("--cleanup", action="store_true")
     ap.add_argument("--version", action="store_true", help="print the runtime's Version and exit")

@@ -12,7 +12,7 @@
 #
 # Env: BUILD, CAPGATE, CAPGATE_AMBIENT (from tests/run-suites.sh or make);
 # E2E_REQUIRED=1 (make e2e): failing to run here is a failure, not a skip;
-# E2E_RUNTIME=runc|crun (default runc); E2E_JOBS (pods at once, default 4);
+# E2E_RUNTIME=runc|crun (default runc); E2E_JOBS (pods at once, default 8);
 # E2E_TIMEOUT (seconds per CRI call and per container, default 60);
 # E2E_SUBNET (pod addresses, default 10.213.0.0/24); KEEP=1 keeps $T;
 # E2E_WRITE_README=1 rewrites the README's "Verified on" table from this run.
@@ -25,7 +25,7 @@ case $BUILD in /*) ;; *) BUILD=$PWD/$BUILD ;; esac
 CAPGATE=${CAPGATE:-$BUILD/capgate}
 CAPGATE_AMBIENT=${CAPGATE_AMBIENT:-$BUILD/capgate-ambient}
 E2E_RUNTIME=${E2E_RUNTIME:-runc}
-E2E_JOBS=${E2E_JOBS:-4}
+E2E_JOBS=${E2E_JOBS:-8}
 E2E_TIMEOUT=${E2E_TIMEOUT:-60}
 E2E_SUBNET=${E2E_SUBNET:-10.213.0.0/24}
 . tests/e2e/lib.sh
@@ -188,6 +188,9 @@ run_pods() {
 		sed 's/^/#   /' "$T/kubelet-$1.err" | tail -20
 	}
 	KUBELET_PID=
+	# A retried sandbox start is not hidden (kubelet retries; so does kubelet.py).
+	jq -r '.sandbox.failed_attempts // [] | .[] | "# \(input_filename | sub(".*/"; "")): sandbox retried after: \(.)"' \
+		"$T/results/$1"/*.json 2>/dev/null
 }
 
 # --- assertions on one pod's result ($R), collected in $why ------------------
