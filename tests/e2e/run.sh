@@ -74,15 +74,23 @@ SOCK=$T/containerd.sock
 NET=capgate-e2e-$RUN
 BRIDGE=cge2e$RUN
 CGROOT=capgate-e2e-$RUN
-E2E_PREEXISTING=""
+CONTAINERD_PID=
+WEBHOOK_PID=
+KUBELET_PID=
+E2E_PREEXISTING="" # teardown removes only the directories not in this list
 for p in /var/lib/cni/results /var/lib/cni /run/containerd/s /run/containerd/fifo /run/containerd; do
 	[ -e "$p" ] && E2E_PREEXISTING="$E2E_PREEXISTING $p"
 done
+trap teardown EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
 # The system's containerd, if any, must not notice this suite.
 system_state() {
 	for f in /run/containerd/containerd.sock /etc/containerd/config.toml /var/lib/containerd; do
-		if [ -e "$f" ]; then
-			printf '%s %s\n' "$f" "$(stat -c '%i %Y' "$f")"
+		if [ -f "$f" ]; then
+			printf '%s %s\n' "$f" "$(md5sum <"$f")"
+		elif [ -e "$f" ]; then
+			printf '%s inode %s\n' "$f" "$(stat -c %i "$f")"
 		else
 			printf '%s absent\n' "$f"
 		fi
@@ -93,12 +101,6 @@ system_state >"$T/system.before"
 # What containerd 1.6 and libcni keep outside $T, before this run.
 shared_entries() { find /run/containerd/s /run/containerd/fifo /var/lib/cni/results -mindepth 1 -maxdepth 1 2>/dev/null | sort; }
 shared_entries >"$T/shared.before"
-CONTAINERD_PID=
-WEBHOOK_PID=
-KUBELET_PID=
-trap teardown EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
 mkdir -p "$T/pods" "$T/results/1x" "$T/results/2x" "$T/kubelet"
 
 # --- setup: images, containerd 1.6 defaults, import -------------------------
@@ -391,6 +393,7 @@ P=1x
 run_pods 1x
 t_pods1=$(now)
 run_tests
+t_tests1=$(now)
 
 # --- the same suite under containerd 2.x's CRI defaults ---------------------
 stop_containerd
@@ -449,5 +452,5 @@ fi
 if [ -n "$keep" ]; then echo "# kept $T"; else rm -rf "$T"; fi
 
 echo "# e2e timing (s): packages $(secs "$t0" "$t_deps"), images $(secs "$t_deps" "$t_images"), containerd start $(secs "$t_images" "$t_containerd"), import $(secs "$t_containerd" "$t_import"), capgate check+webhook $(secs "$t_import" "$t_capgate"); setup $(secs "$t0" "$t_capgate")"
-echo "# e2e timing (s): pods 1.x $(secs "$t_capgate" "$t_pods1"), restart $(secs "$t_pods1" "$t_restart"), pods 2.x $(secs "$t_restart" "$t_pods2"), teardown $(secs "$t_tear0" "$t_tear"); suite $(secs "$t_capgate" "$t_tear"); total $(secs "$t0" "$t_tear")"
+echo "# e2e timing (s): pods 1.x $(secs "$t_capgate" "$t_pods1"), its checks $(secs "$t_pods1" "$t_tests1"), restart $(secs "$t_tests1" "$t_restart"), pods 2.x $(secs "$t_restart" "$t_pods2"), teardown $(secs "$t_tear0" "$t_tear"); suite $(secs "$t_capgate" "$t_tear"); total $(secs "$t0" "$t_tear")"
 exit $((FAILED > 0))
