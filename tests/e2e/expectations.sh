@@ -18,10 +18,10 @@
 # engine names it differently).
 E2E_TODO_REASON="expected failure until issue 9 (do no harm) lands"
 E2E_EXPECTED_FAILURES='
-1x/dnh-ep-after      exec /probe-ep: operation not permitted
-2x/dnh-ep-after      exec /probe-ep: operation not permitted
-1x/dnh-root80-after  bind:80=EACCES
-2x/runtime-open      runtimeDefaults
+1x/dnh-ep-after      err: exec /probe-ep: operation not permitted
+2x/dnh-ep-after      err: exec /probe-ep: operation not permitted
+1x/dnh-root80-after  out: uid=0 .*CapBnd=0{16} .*bind:80=EACCES
+2x/runtime-open      unknown key "runtimeDefaults"
 '
 
 # --- capgate-ambient's refusals ---------------------------------------------
