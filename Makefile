@@ -21,7 +21,7 @@ LIB_OBJ  = $(LIB_SRC:%.c=$(BUILD)/%.o) $(BUILD)/policy/default_policy.o
 UNIT_SRC = $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all deps test check-tests run bench asan fuzz soak format clean
+.PHONY: all deps test check-tests e2e run bench asan fuzz soak format clean
 all: $(BUILD)/capgate $(BUILD)/capgate-ambient
 
 deps:
@@ -61,6 +61,16 @@ test: deps
 check-tests: all $(UNIT_BIN)
 	@BUILD=$(BUILD) CAPGATE=$(abspath $(BUILD)/capgate) \
 	  CAPGATE_AMBIENT=$(abspath $(BUILD)/capgate-ambient) sh tests/run-suites.sh $(UNIT_BIN)
+
+# `make e2e`: only tests/e2e (also part of `make test` wherever it can run),
+# capgate's output through a private containerd's CRI; it installs the
+# Debian packages it needs (mk/deps.sh --e2e), and here, not being able to
+# run is a failure rather than a skip. See tests/e2e/README.md.
+e2e: deps
+	@$(MAKE) --no-print-directory all
+	@BUILD=$(BUILD) CAPGATE=$(abspath $(BUILD)/capgate) \
+	  CAPGATE_AMBIENT=$(abspath $(BUILD)/capgate-ambient) E2E_REQUIRED=1 SUITES=e2e \
+	  sh tests/run-suites.sh
 
 # Same suites under AddressSanitizer + UndefinedBehaviorSanitizer. gcc's
 # -Wformat-truncation guesses differ at -O1; the -O2 build keeps them.

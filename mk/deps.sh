@@ -1,8 +1,17 @@
 #!/bin/sh
 # Installs the Debian packages capgate needs that are missing, so that
 # `make test` and `make run` work on a fresh machine. Usage: deps.sh [PKG...]
-# (no arguments: the build and test set).
+# (no arguments: the build and test set), or deps.sh --e2e [PKG...]: what
+# tests/e2e needs on top, installed only when that suite can run here (so a
+# machine that skips it gets no container runtime).
 set -eu
+E2E_PKGS="containerd runc containernetworking-plugins python3-grpcio python3-grpc-tools
+python3-yaml busybox-static"
+if [ "${1:-}" = --e2e ]; then
+	shift
+	# shellcheck disable=SC2086 # one word per package
+	set -- $E2E_PKGS "$@"
+fi
 PKGS=${*:-"gcc make pkg-config libc6-dev libjansson-dev libyaml-dev libmicrohttpd-dev libcmocka-dev
 libssl-dev libgnutls28-dev openssl curl jq libcap2-bin iproute2 util-linux"}
 missing=""
