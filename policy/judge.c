@@ -190,9 +190,10 @@ int judge_root(engine_ctx *c, engine_ctr *ct)
 {
 	const policy_spec *sp = c->spec;
 	/* Only where capgate itself takes the runtime's defaults away: a
-	 * container that dropped ALL already ran without them. */
+	 * container that dropped ALL already ran without them (a privileged
+	 * one that capgate makes unprivileged had them and more). */
 	if (!(sp->required_drop & CAPS_BIT(CAPS_ALL)) || (ct->drop & CAPS_BIT(CAPS_ALL)) ||
-	    ct->bad_priv || ct->user != 0)
+	    ct->user != 0)
 		return 0;
 	long long port = 0;
 	if (nonroot_low_port(c, ct, &port) < 0)
