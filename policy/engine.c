@@ -223,7 +223,6 @@ static int judge_one(engine_ctx *c, engine_ctr *ct)
 static int judge_containers(engine_ctx *c)
 {
 	bool ephemeral_only = strcmp(c->req->sub_resource, "ephemeralcontainers") == 0;
-	wrapper_scan(c);
 	for (size_t l = 0; l < 3; l++) {
 		if (ephemeral_only && l != 2)
 			continue;

@@ -40,6 +40,7 @@ typedef struct nonroot_state {
 	long long ping_gid; /* gid for ping_group_range; -1 none */
 	bool wrapped_init;  /* some container uses the initContainer delivery */
 	bool wrapped_image_volume;
+	bool scanned;	     /* wrapper_in_pod is known */
 	bool wrapper_in_pod; /* a container's command is already the wrapper */
 	bool acted;	     /* something was changed for a non-root container */
 	bool applied_full;   /* applied[] could not take every entry */

@@ -279,7 +279,9 @@ static void report_sysctl(engine_ctx *c, engine_ctr *ct, caps_set by_sysctl, cap
 			    "will fail)",
 			    engine_label(ct), names);
 	}
-	if (by_sysctl & CAPS_BIT(CAP_NET_RAW))
+	/* Where NET_RAW is kept, the wrapper (netRaw: raw) could give raw
+	 * sockets; where it is not allowed, nothing could. */
+	if (by_sysctl & allowed & CAPS_BIT(CAP_NET_RAW))
 		engine_warn(c,
 			    "%s: ping_group_range allows ICMP echo only; raw sockets still need "
 			    "NET_RAW (nonRoot.netRaw: raw)",
@@ -343,9 +345,18 @@ int nonroot_judge(engine_ctx *c, engine_ctr *ct)
 	return 0;
 }
 
+/* Built by hand: json_pack parses its format on every call, a sizeable
+ * part of a decision's cost. */
 static json_t *sysctl_entry(const char *name, const char *value)
 {
-	return json_pack("{s:s, s:s}", "name", name, "value", value);
+	json_t *o = json_object();
+	if (o != NULL &&
+	    (json_object_set_new_nocheck(o, "name", json_string_nocheck(name)) < 0 ||
+	     json_object_set_new_nocheck(o, "value", json_string_nocheck(value)) < 0)) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
 }
 
 int nonroot_finish(engine_ctx *c)

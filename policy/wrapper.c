@@ -60,7 +60,7 @@ static bool is_wrapped(const policy_nonroot *nr, json_t *cmd)
 	       c2 && strcmp(c2, "--") == 0;
 }
 
-void wrapper_scan(engine_ctx *c)
+static void wrapper_scan(engine_ctx *c)
 {
 	static const char *const lists[] = {"initContainers", "containers"};
 	c->nr.wrapper_in_pod = false;
@@ -115,12 +115,18 @@ static bool resources_cover(json_t *want, json_t *have)
 	return true;
 }
 
-bool wrapper_is_installer(const engine_ctx *c, const engine_ctr *ct)
+bool wrapper_is_installer(engine_ctx *c, const engine_ctr *ct)
 {
 	const policy_nonroot *nr = &c->policy->nonroot;
-	if (strcmp(ct->list, "initContainers") != 0 || !c->nr.wrapper_in_pod ||
+	if (strcmp(ct->list, "initContainers") != 0 ||
 	    nr->delivery != POLICY_DELIVERY_INIT_CONTAINER || nr->image == NULL ||
 	    ct->name == NULL || strcmp(ct->name, NONROOT_INIT_CONTAINER) != 0)
+		return false;
+	if (!c->nr.scanned) { /* only for a container named like it */
+		wrapper_scan(c);
+		c->nr.scanned = true;
+	}
+	if (!c->nr.wrapper_in_pod)
 		return false;
 	json_t *want = init_container(nr);
 	bool same = want != NULL;

@@ -7,16 +7,11 @@
 
 #include "policy/engine_ctx.h"
 
-/* Notes whether some container of the pod already runs the wrapper
- * (c->nr.wrapper_in_pod): only then is an init container that matches
- * capgate's installer recognised as capgate's. */
-void wrapper_scan(engine_ctx *c);
-
 /* capgate's own installer: its whole generated spec (name, image, command,
- * args, securityContext, volumeMounts, resources), in a pod that needs it.
- * It alone may add SETFCAP; anything else named like it is judged like any
- * container. */
-bool wrapper_is_installer(const engine_ctx *c, const engine_ctr *ct);
+ * args, securityContext, volumeMounts, resources), in a pod where some
+ * container already runs the wrapper. It alone may add SETFCAP; anything
+ * else named like it is judged like any container. */
+bool wrapper_is_installer(engine_ctx *c, const engine_ctr *ct);
 
 /* Makes the wrapper raise caps for the container. Returns 1 when done (or
  * already done), 0 when it cannot be (*why says why, for a message),
