@@ -116,6 +116,17 @@ static int node_start(render *r, const yaml_event_t *ev, int *match)
 				    f->match == 0   ? "spec"
 				    : f->match == 1 ? "spec.nonRoot"
 						    : "spec.nonRoot.ambient");
+	/* An anchored mapping is shared with its aliases: adding a key here
+	 * would add it there too. */
+	if (ev->data.mapping_start.anchor != NULL)
+		return cg_error_set(r->err, EINVAL,
+				    "%s: %s carries an anchor (&%s) that other places share; set "
+				    "spec.nonRoot.ambient.image yourself",
+				    r->name,
+				    f->match == 0   ? "spec"
+				    : f->match == 1 ? "spec.nonRoot"
+						    : "spec.nonRoot.ambient",
+				    (const char *)ev->data.mapping_start.anchor);
 	*match = f->match + 1;
 	return 0;
 }
