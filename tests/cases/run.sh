@@ -22,7 +22,7 @@
 # end-to-end suite runs the same directories on a real runtime.
 # UPDATE=1 rewrites the expected files (review the diff before committing).
 set -u
-cd "$(dirname "$0")"
+cd "$(dirname "$0")" || exit 1
 CAPGATE=${CAPGATE:-../../build/capgate}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT

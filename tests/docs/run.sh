@@ -7,7 +7,7 @@
 #  - the "Do no harm" table names every tests/cases/harm-* directory, and
 #    every case it names exists.
 set -u
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 1
 CAPGATE=${CAPGATE:-build/capgate}
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
@@ -62,7 +62,7 @@ for block in "$T"/*.yaml; do
 		bad "snippet $label is in $file" "$(cat "$block")"
 	fi
 done
-[ "$policies" -gt 0 ] && ok "$policies policy snippets found" || bad "policy snippets found"
+if [ "$policies" -gt 0 ]; then ok "$policies policy snippets found"; else bad "policy snippets found"; fi
 
 # The do-no-harm table and the harm-* cases name each other.
 table=$(awk '/^## Do no harm/{f=1} f&&/^## /&&!/Do no harm/{exit} f' README.md)
@@ -71,6 +71,7 @@ for d in tests/cases/harm-*/; do
 	if echo "$table" | grep -q "\`$c\`"; then ok "README's do-no-harm table names $c"; else
 		bad "README's do-no-harm table names $c"; fi
 done
+# shellcheck disable=SC2016
 for c in $(echo "$table" | grep -o '`[a-z0-9-]*`' | tr -d '`' | grep -E '^(harm-|pod-update)'); do
 	if [ -f "tests/cases/$c/input.yaml" ]; then ok "case $c named in the table exists"; else
 		bad "case $c named in the table exists"; fi
