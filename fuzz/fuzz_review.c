@@ -682,9 +682,9 @@ static json_t *review_uid(json_t *review)
 	return uid;
 }
 
-/* An UPDATE (not of a subresource) whose object and oldObject hold the same
- * pod spec, as capgate reads them: through the review schema, whose pruning
- * fuzz_jsonsel checks. */
+/* An UPDATE (not of pods/ephemeralcontainers) whose object and oldObject
+ * hold the same pod template, as capgate reads them: through the review
+ * schema, whose pruning fuzz_jsonsel checks. */
 static bool unchanged_update(const char *body, size_t len)
 {
 	json_t *r = NULL;
@@ -694,8 +694,8 @@ static bool unchanged_update(const char *body, size_t len)
 	json_t *req = json_object_get(r, "request");
 	const char *kind = str(json_object_get(req, "kind"), "kind");
 	const char *sub = str(req, "subResource");
-	json_t *a = json_object_get(pod_template(kind, json_object_get(req, "object")), "spec");
-	json_t *b = json_object_get(pod_template(kind, json_object_get(req, "oldObject")), "spec");
+	json_t *a = pod_template(kind, json_object_get(req, "object"));
+	json_t *b = pod_template(kind, json_object_get(req, "oldObject"));
 	bool equal = eq(str(req, "operation"), "UPDATE") && !eq(sub, "ephemeralcontainers") &&
 		     json_is_object(a) && json_is_object(b) && json_equal(a, b);
 	json_decref(r);
@@ -778,7 +778,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				   "the patch does not apply: %s", err.msg);
 		}
 		scope s;
-		/* product.md: an UPDATE that leaves the pod spec as it was is
+		/* README: an UPDATE that leaves the pod template as it was is
 		 * never denied; unpatched, it may stay as it was. */
 		bool kept = m.patch == NULL && unchanged_update(body, len);
 		if (!kept && in_scope(p, req, obj, &s) && ++stats.checked)

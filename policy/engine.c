@@ -187,7 +187,8 @@ static bool old_ephemeral(engine_ctx *c, const char *name)
 {
 	size_t i;
 	json_t *o;
-	json_array_foreach(json_object_get(c->old_spec, "ephemeralContainers"), i, o)
+	json_t *old_spec = json_object_get(c->old_template, "spec");
+	json_array_foreach(json_object_get(old_spec, "ephemeralContainers"), i, o)
 	{
 		const char *n = json_string_value(json_object_get(o, "name"));
 		if (n && name && strcmp(n, name) == 0)
@@ -422,16 +423,16 @@ static int finish(engine_ctx *c)
 	return 0;
 }
 
-/* The pod spec of obj (of the request's kind), or NULL. */
-static json_t *pod_spec_of(const char *kind, json_t *obj)
+/* The pod template of obj (of the request's kind; a Pod is its own), or
+ * NULL. */
+static json_t *template_of(const char *kind, json_t *obj)
 {
 	for (size_t k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++) {
 		if (strcmp(kind, kinds[k].kind) != 0)
 			continue;
 		for (size_t i = 0; i < kinds[k].n; i++)
 			obj = json_object_get(obj, kinds[k].path[i]);
-		json_t *spec = json_object_get(obj, "spec");
-		return json_is_object(spec) ? spec : NULL;
+		return json_is_object(obj) ? obj : NULL;
 	}
 	return NULL;
 }
@@ -474,12 +475,14 @@ static void operation_limits(engine_ctx *c, json_t *meta)
 	else if (strcmp(r->kind, "Pod") != 0 && controller_owned(meta))
 		c->unpatchable = "its controller owns the template";
 	c->no_deny = c->unpatchable;
-	if (c->no_deny == NULL && update && !ephemeral && c->old_spec != NULL &&
-	    json_equal(c->old_spec, c->pod_spec))
+	if (c->no_deny == NULL && update && !ephemeral && c->old_template != NULL &&
+	    json_equal(c->old_template, c->template_obj))
 		/* A label, a finalizer removal, a scale: denying a violation
 		 * the object already had would block them all, the garbage
-		 * collector's removal of its own finalizer included. */
-		c->no_deny = "the update leaves its pod spec as it was";
+		 * collector's removal of its own finalizer included. An update
+		 * of the template (a rollout restart too) makes new pods,
+		 * which would be denied one by one: that one is denied. */
+		c->no_deny = "the update leaves its pod template as it was";
 }
 
 int engine_decide(const cg_policy *p, const engine_request *req, engine_decision *out,
@@ -549,7 +552,7 @@ int engine_decide(const cg_policy *p, const engine_request *req, engine_decision
 		goto done;
 	}
 	if (update)
-		c.old_spec = pod_spec_of(req->kind, req->old_object);
+		c.old_template = template_of(req->kind, req->old_object);
 	operation_limits(&c, meta);
 	const char *rule;
 	c.spec = select_spec(p, c.namespace, c.labels, &rule);

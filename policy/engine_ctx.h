@@ -60,7 +60,7 @@ typedef struct engine_ctx {
 	json_t *labels;
 	json_t *annotations;
 	json_t *pod_spec;
-	json_t *old_spec; /* the same pod spec in the request's oldObject, or NULL */
+	json_t *old_template; /* the same template in the request's oldObject, or NULL */
 	patch_path spec_path;
 	char spec_label[96]; /* "Deployment.spec.template.spec" */
 	char ctr_label[160]; /* "Pod.spec.containers[2]" */
