@@ -4,10 +4,13 @@
  * would change and why, or prints the patches or the mutated objects.
  *
  * Exit codes: 0 nothing to change, 1 something would be changed or denied,
- * 2 bad input or policy (the message names the file and document).
+ * or is not compliant where capgate may not change it (an immutable
+ * template on UPDATE, a controller's copy), 2 bad input or policy (the
+ * message names the file and document).
  */
 #include <errno.h>
 #include <getopt.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,24 +32,32 @@ struct check {
 	enum output out;
 	const char *namespace; /* --namespace: for objects that name none */
 	const char *operation;
-	size_t objects, changed, denied;
+	const char *subresource; /* --subresource: "" or e.g. ephemeralcontainers */
+	json_t *old_objects;	 /* --old-object: the objects as stored before */
+	size_t objects, changed, denied, held;
 	json_t *patches; /* -o patch */
 	cg_buf text;	 /* -o yaml / json */
 };
 
 static void usage(FILE *f)
 {
-	fprintf(f,
-		"usage: capgate check [--policy FILE] [-o report|patch|yaml|json]\n"
-		"                     [--namespace NS] [--operation CREATE|UPDATE] FILE... | -\n\n"
-		"Evaluates Kubernetes manifests against a capability policy (the embedded\n"
-		"default when --policy is not given) and shows what capgate would do.\n"
-		"  -o report  per object and container, what would change and why (default)\n"
-		"  -o patch   the JSON patches, as a JSON array\n"
-		"  -o yaml    the objects as capgate would leave them, document order kept\n"
-		"  -o json    the same as a stream of JSON documents\n"
-		"Exit status: 0 nothing to change, 1 something would change or be denied,\n"
-		"2 bad input or policy.\n");
+	fprintf(f, "usage: capgate check [--policy FILE] [-o report|patch|yaml|json]\n"
+		   "                     [--namespace NS] [--operation CREATE|UPDATE]\n"
+		   "                     [--subresource ephemeralcontainers] [--old-object FILE]\n"
+		   "                     FILE... | -\n\n"
+		   "Evaluates Kubernetes manifests against a capability policy (the embedded\n"
+		   "default when --policy is not given) and shows what capgate would do.\n"
+		   "  --operation UPDATE  judge the objects as an update of what is stored:\n"
+		   "                      --old-object FILE holds the stored objects (matched by\n"
+		   "                      kind, namespace and name), as the apiserver sends them\n"
+		   "                      in oldObject; --subresource ephemeralcontainers is what\n"
+		   "                      `kubectl debug` sends for a Pod\n"
+		   "  -o report  per object and container, what would change and why (default)\n"
+		   "  -o patch   the JSON patches, as a JSON array\n"
+		   "  -o yaml    the objects as capgate would leave them, document order kept\n"
+		   "  -o json    the same as a stream of JSON documents\n"
+		   "Exit status: 0 nothing to change, 1 something would change or be denied (or\n"
+		   "is not compliant where capgate may not change it), 2 bad input or policy.\n");
 }
 
 /* Reads a whole file ("-" is stdin). */
@@ -93,8 +104,13 @@ static void report(struct check *ck, const char *where, json_t *obj, const engin
 		snprintf(left, sizeof(left), "left alone (%s)", d->skipped);
 		verdict = left;
 	}
-	if (d->allowed && !ops && json_array_size(d->changes) > 0)
+	char held[160];
+	if (d->allowed && !ops && d->unpatched) {
+		snprintf(held, sizeof(held), "not compliant, left as it is (%s)", d->unpatched);
+		verdict = held;
+	} else if (d->allowed && !ops && json_array_size(d->changes) > 0) {
 		verdict = "would change (policy mode is not enforce: nothing patched)";
+	}
 	printf("%s: %s %s%s%s: %s", where, kind, ns, ns[0] ? "/" : "", name[0] ? name : "?",
 	       verdict);
 	if (ops)
@@ -114,6 +130,26 @@ static void report(struct check *ck, const char *where, json_t *obj, const engin
 	(void)ck;
 }
 
+/* The stored object obj would replace on UPDATE: same kind, namespace and
+ * name in --old-object, or NULL. */
+static json_t *old_object(struct check *ck, json_t *obj, const char *ns)
+{
+	size_t i;
+	json_t *o;
+	const char *kind = json_string_value(json_object_get(obj, "kind"));
+	json_array_foreach(ck->old_objects, i, o)
+	{
+		const char *ok = json_string_value(json_object_get(o, "kind"));
+		const char *ons = ck->namespace ? ck->namespace : meta_str(o, "namespace");
+		if (!ons[0])
+			ons = "default";
+		if (ok && kind && strcmp(ok, kind) == 0 && strcmp(ons, ns) == 0 &&
+		    strcmp(meta_str(o, "name"), meta_str(obj, "name")) == 0)
+			return o;
+	}
+	return NULL;
+}
+
 /* Judges one object; *mutated is the object as capgate leaves it. */
 static int judge(struct check *ck, const char *where, json_t *obj, json_t **mutated, cg_error *err)
 {
@@ -127,8 +163,9 @@ static int judge(struct check *ck, const char *where, json_t *obj, json_t **muta
 	engine_request req = {.kind = kind,
 			      .operation = ck->operation,
 			      .namespace = ns,
-			      .sub_resource = "",
+			      .sub_resource = ck->subresource,
 			      .object = obj,
+			      .old_object = old_object(ck, obj, ns),
 			      .explain = true};
 	engine_decision d;
 	if (engine_decide(ck->policy, &req, &d, err) < 0)
@@ -137,6 +174,8 @@ static int judge(struct check *ck, const char *where, json_t *obj, json_t **muta
 	size_t ops = json_array_size(d.patch);
 	if (!d.allowed)
 		ck->denied++;
+	else if (!ops && d.unpatched)
+		ck->held++;
 	else if (ops || json_array_size(d.changes) > 0)
 		ck->changed++;
 	if (ops) {
@@ -161,8 +200,44 @@ static int judge(struct check *ck, const char *where, json_t *obj, json_t **muta
 	return 0;
 }
 
+/* sigs.k8s.io/yaml reads `1e3` as the float 1000 and Go's encoder writes
+ * it back as 1000; capgate's YAML reader keeps it a real, which jansson
+ * writes as 1000.0, and Go refuses 1000.0 for an int64 field (kubectl apply
+ * of the output would fail). Integral values go out as integers. */
+static void integral_reals(json_t *v)
+{
+	size_t i;
+	const char *k;
+	json_t *x;
+	if (json_is_object(v)) {
+		json_object_foreach(v, k, x)
+		{
+			if (json_is_real(x)) {
+				double d = json_real_value(x);
+				if (d == trunc(d) && fabs(d) < 9.2e18)
+					json_object_set_new_nocheck(v, k,
+								    json_integer((json_int_t)d));
+			} else {
+				integral_reals(x);
+			}
+		}
+	} else if (json_is_array(v)) {
+		json_array_foreach(v, i, x)
+		{
+			if (json_is_real(x)) {
+				double d = json_real_value(x);
+				if (d == trunc(d) && fabs(d) < 9.2e18)
+					json_array_set_new(v, i, json_integer((json_int_t)d));
+			} else {
+				integral_reals(x);
+			}
+		}
+	}
+}
+
 static int emit(struct check *ck, json_t *doc, cg_error *err)
 {
+	integral_reals(doc);
 	if (ck->out == OUT_YAML) {
 		if (ck->text.len > 0 && buf_puts(&ck->text, "---\n") < 0)
 			return cg_error_set(err, ENOMEM, "out of memory");
@@ -232,6 +307,33 @@ static int check_file(struct check *ck, const char *path, cg_error *err)
 	return rc;
 }
 
+/* Every object of a file, List items included, as one array. */
+static int load_objects(const char *path, json_t **out, cg_error *err)
+{
+	cg_buf in = {0};
+	json_t *docs = NULL;
+	int rc = read_all(path, &in, err);
+	if (rc == 0)
+		rc = yamljson_load_all(in.data ? in.data : "", in.len, path, &docs, err);
+	buf_free(&in);
+	if (rc < 0)
+		return rc;
+	json_t *all = json_array();
+	size_t i, k;
+	json_t *doc, *item;
+	json_array_foreach(docs, i, doc)
+	{
+		json_t *items = json_object_get(doc, "items");
+		if (json_is_array(items))
+			json_array_foreach(items, k, item) json_array_append(all, item);
+		else
+			json_array_append(all, doc);
+	}
+	json_decref(docs);
+	*out = all;
+	return all ? 0 : cg_error_set(err, ENOMEM, "out of memory");
+}
+
 static int load_policy(const char *path, cg_policy **p, cg_error *err)
 {
 	if (path == NULL)
@@ -251,11 +353,13 @@ int cmd_check(int argc, char **argv)
 		{"output", required_argument, NULL, 'o'},
 		{"namespace", required_argument, NULL, 'n'},
 		{"operation", required_argument, NULL, 'O'},
+		{"subresource", required_argument, NULL, 'S'},
+		{"old-object", required_argument, NULL, 'P'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
-	const char *policy_path = NULL;
-	struct check ck = {.out = OUT_REPORT, .operation = "CREATE"};
+	const char *policy_path = NULL, *old_path = NULL;
+	struct check ck = {.out = OUT_REPORT, .operation = "CREATE", .subresource = ""};
 	int c;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "p:o:n:h", opts, NULL)) != -1) {
@@ -291,6 +395,18 @@ int cmd_check(int argc, char **argv)
 			}
 			ck.operation = optarg;
 			break;
+		case 'S':
+			if (strcmp(optarg, "ephemeralcontainers") != 0) {
+				fprintf(stderr,
+					"capgate check: --subresource must be "
+					"ephemeralcontainers (the only one capgate judges)\n");
+				return 2;
+			}
+			ck.subresource = optarg;
+			break;
+		case 'P':
+			old_path = optarg;
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -305,10 +421,19 @@ int cmd_check(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
+	if ((ck.subresource[0] || old_path) && strcmp(ck.operation, "UPDATE") != 0) {
+		fprintf(stderr, "capgate check: --subresource and --old-object need --operation "
+				"UPDATE\n");
+		return 2;
+	}
 	cg_error err = {0};
 	cleanup_policy cg_policy *policy = NULL;
 	if (load_policy(policy_path, &policy, &err) < 0) {
 		fprintf(stderr, "capgate check: policy: %s\n", err.msg);
+		return 2;
+	}
+	if (old_path && load_objects(old_path, &ck.old_objects, &err) < 0) {
+		fprintf(stderr, "capgate check: --old-object: %s\n", err.msg);
 		return 2;
 	}
 	ck.policy = policy;
@@ -316,6 +441,7 @@ int cmd_check(int argc, char **argv)
 	int rc = 0;
 	for (int i = optind; i < argc && rc == 0; i++)
 		rc = check_file(&ck, argv[i], &err);
+	json_decref(ck.old_objects);
 	if (rc < 0) {
 		fprintf(stderr, "capgate check: %s\n", err.msg);
 		json_decref(ck.patches);
@@ -330,10 +456,15 @@ int cmd_check(int argc, char **argv)
 	} else if (ck.text.len > 0) {
 		fwrite(ck.text.data, 1, ck.text.len, stdout);
 	}
-	if (ck.out == OUT_REPORT)
-		printf("%zu object%s: %zu would change, %zu denied\n", ck.objects,
+	if (ck.out == OUT_REPORT) {
+		printf("%zu object%s: %zu would change, %zu denied", ck.objects,
 		       ck.objects == 1 ? "" : "s", ck.changed, ck.denied);
+		if (ck.held)
+			printf(", %zu not compliant but left as %s", ck.held,
+			       ck.held == 1 ? "it is" : "they are");
+		printf("\n");
+	}
 	json_decref(ck.patches);
 	buf_free(&ck.text);
-	return (ck.changed || ck.denied) ? 1 : 0;
+	return (ck.changed || ck.denied || ck.held) ? 1 : 0;
 }

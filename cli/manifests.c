@@ -23,6 +23,7 @@
 
 #include "certs/certs.h"
 #include "cli/commands.h"
+#include "cli/policy_image.h"
 #include "cli/yamljson.h"
 #include "common/buf.h"
 #include "common/cleanup.h"
@@ -414,7 +415,9 @@ static const char manifests_usage[] =
 	"                         [--image IMAGE] [-o yaml|json]\n"
 	"Writes the deployment objects to stdout. --ca-bundle: the CA's PEM file, as\n"
 	"written by `capgate certs create` (without it, caBundle is left for a CA\n"
-	"injector to fill in). --policy: default, the embedded policy.\n";
+	"injector to fill in). --policy: default, the embedded policy. --image: the\n"
+	"capgate image to deploy (default capgate:0.1.0); the policy in the ConfigMap\n"
+	"names it as spec.nonRoot.ambient.image, which the wrapper is copied from.\n";
 
 int cmd_manifests(int argc, char **argv)
 {
@@ -456,6 +459,49 @@ int cmd_manifests(int argc, char **argv)
 		fprintf(stderr, "capgate manifests: %s\n", err.msg);
 		free(o.ca_bundle);
 		return 1;
+	}
+	/* The policy must name the image deployed here: the wrapper's init
+	 * container is copied from it. */
+	enum policy_image_result ir;
+	cleanup_free char *rendered = NULL, *other = NULL;
+	if (policy_image_render(text, len, policy_path ? policy_path : "<default>", o.image, &ir,
+				&rendered, &other, &err) < 0) {
+		fprintf(stderr, "capgate manifests: %s\n", err.msg);
+		free(o.ca_bundle);
+		return 1;
+	}
+	if (ir == POLICY_IMAGE_DIFFERENT)
+		fprintf(stderr,
+			"capgate manifests: warning: the policy's nonRoot.ambient.image is \"%s\", "
+			"not --image \"%s\"; kept as the policy says (a mirror?)\n",
+			other, o.image);
+	if (rendered != NULL) {
+		cleanup_policy cg_policy *check = NULL;
+		/* What goes into the cluster must load, with the image set. */
+		if (policy_load(rendered, strlen(rendered), "rendered policy", &check, &err) < 0 ||
+		    check->nonroot.image == NULL || strcmp(check->nonroot.image, o.image) != 0) {
+			fprintf(stderr,
+				"capgate manifests: cannot add the image to the policy: %s\n",
+				err.msg[0] ? err.msg : "the image did not land");
+			free(o.ca_bundle);
+			return 1;
+		}
+		free(text);
+		text = NULL;
+		cg_buf b = {0};
+		if (buf_printf(&b,
+			       "# Rendered by `capgate manifests` from %s with\n"
+			       "# spec.nonRoot.ambient.image set to the image deployed (--image);\n"
+			       "# the comments of the source are not kept.\n%s",
+			       policy_path ? policy_path : "the embedded default policy",
+			       rendered) < 0) {
+			buf_free(&b);
+			free(o.ca_bundle);
+			fprintf(stderr, "capgate manifests: out of memory\n");
+			return 1;
+		}
+		text = b.data;
+		len = b.len;
 	}
 	o.policy_text = text;
 	if (sha256_hex(text, len, o.policy_sha256) < 0) {
@@ -502,14 +548,19 @@ static void scc_add_spec(scc_needs *n, const cg_policy *p, const policy_spec *s,
 	bool sysctl = st == POLICY_NONROOT_AUTO || st == POLICY_NONROOT_SYSCTL;
 	bool ambient = st == POLICY_NONROOT_AUTO || st == POLICY_NONROOT_AMBIENT;
 	caps_set kept = s->allowed | s->default_add;
-	if (sysctl && (kept & CAPS_BIT(CAP_NET_BIND_SERVICE)))
+	/* A sysctl serves a non-root container's NET_BIND_SERVICE or NET_RAW
+	 * whether the policy allows the capability (kept beside it) or not
+	 * (the sysctl stands in for it); none where the runtime opens ports
+	 * and ICMP itself. */
+	if (sysctl && p->nonroot.runtime == POLICY_RUNTIME_CLOSED) {
 		n->sysctl_port = true;
-	if (sysctl && (kept & CAPS_BIT(CAP_NET_RAW)) &&
-	    p->nonroot.net_raw_use == POLICY_NET_RAW_PING)
-		n->sysctl_ping = true;
+		n->sysctl_ping |= p->nonroot.net_raw_use == POLICY_NET_RAW_PING;
+	}
 	/* Under auto the wrapper is the fallback where no sysctl fits (a
-	 * hostNetwork pod, a pod that set the sysctl itself). */
-	if (ambient && kept != 0) {
+	 * hostNetwork pod, a pod that set the sysctl itself); it is only
+	 * injected from an image the policy names. */
+	bool image = p->nonroot.image != NULL || p->nonroot.delivery == POLICY_DELIVERY_IMAGE;
+	if (ambient && image && kept != 0) {
 		n->init_container |= p->nonroot.delivery == POLICY_DELIVERY_INIT_CONTAINER;
 		n->image_volume |= p->nonroot.delivery == POLICY_DELIVERY_IMAGE_VOLUME;
 	}

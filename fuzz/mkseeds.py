@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Writes fuzz/corpus/review/ from the test data: tests/data/review-pod.json
 and every object of tests/cases/*/input.yaml wrapped in an AdmissionReview.
+Updates carry the case's old.yaml object as oldObject and its subResource.
 Each seed's first byte picks fuzz_review's policy ('0' default, '1' sysctl,
 '2' ambient, '3' deny, '4' warn; '5'..'9' the same with the object alone,
 after a byte that picks its kind). Run from the repository root; commit the
@@ -17,7 +18,7 @@ OUT = "fuzz/corpus/review"
 POLICY_OF = {"ambient": 2, "sysctl": 1, "deny": 3, "warn": 4, "ping": 1, "netraw": 2}
 
 
-def review(obj, uid, op="CREATE", sub=None):
+def review(obj, uid, op="CREATE", sub=None, old=None):
     req = {
         "uid": uid,
         "kind": {"group": "", "version": "v1", "kind": obj.get("kind", "Pod")},
@@ -28,6 +29,8 @@ def review(obj, uid, op="CREATE", sub=None):
     }
     if sub:
         req["subResource"] = sub
+    if old is not None:
+        req["oldObject"] = old
     return {"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview", "request": req}
 
 
@@ -48,6 +51,18 @@ def write_object(name, sel, obj):
         f.write(bytes([ord("5") + sel, k]) + json.dumps(obj, separators=(",", ":")).encode())
 
 
+def load(path):
+    """Every object of a YAML file, List items included; none when absent."""
+    if not os.path.exists(path):
+        return []
+    with open(path) as f:
+        docs = [d for d in yaml.safe_load_all(f) if isinstance(d, dict)]
+    items = []
+    for d in docs:
+        items.extend(d.get("items") or [] if d.get("kind", "").endswith("List") else [d])
+    return items
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
     for old in glob.glob(OUT + "/*"):
@@ -64,14 +79,17 @@ def main():
         if os.path.exists("tests/cases/%s/args" % name):
             args = open("tests/cases/%s/args" % name).read()
         op = "UPDATE" if "UPDATE" in args else "CREATE"
-        with open(case) as f:
-            docs = [d for d in yaml.safe_load_all(f) if isinstance(d, dict)]
-        items = []
-        for d in docs:
-            items.extend(d.get("items") or [] if d.get("kind", "").endswith("List") else [d])
-        for i, obj in enumerate(items[:3]):
-            write("%s-%d" % (name, i), sel, review(obj, "uid-%s-%d" % (name, i), op))
-            if i == 0 and op == "CREATE":
+        sub = "ephemeralcontainers" if "ephemeralcontainers" in args else None
+        items = load("tests/cases/%s/input.yaml" % name)
+        olds = load("tests/cases/%s/old.yaml" % name)
+        # One seed per case (the cases outnumber the seeds allowed), the
+        # stored object as oldObject for updates.
+        for i, obj in enumerate(items[:1]):
+            old = next((o for o in olds if o.get("kind") == obj.get("kind") and
+                        (o.get("metadata") or {}).get("name") ==
+                        (obj.get("metadata") or {}).get("name")), None)
+            write("%s-%d" % (name, i), sel, review(obj, "uid-%s-%d" % (name, i), op, sub, old))
+            if op == "CREATE":
                 objects.append(("obj-%s" % name, sel, obj))
     # The ephemeralcontainers subresource, once.
     eph = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p", "namespace": "default"},

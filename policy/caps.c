@@ -95,20 +95,6 @@ const char *caps_name(int n)
 	return caps_names[n];
 }
 
-void caps_canonical(const char *name, size_t len, char *out, size_t outsz)
-{
-	if (outsz == 0)
-		return;
-	strip_prefix(&name, &len);
-	size_t k = 0;
-	for (size_t i = 0; i < len && k + 1 < outsz; i++) {
-		unsigned char c = (unsigned char)name[i];
-		/* Control and non-ASCII bytes never reach a message verbatim. */
-		out[k++] = (c < 0x20 || c >= 0x7f) ? '?' : upper((char)c);
-	}
-	out[k] = '\0';
-}
-
 bool caps_is_canonical(const char *name, size_t len)
 {
 	int n = caps_lookup(name, len);

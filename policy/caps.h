@@ -13,11 +13,11 @@
 #include <stdint.h>
 
 #define CAPS_COUNT 41 /* CAP_CHOWN (0) .. CAP_CHECKPOINT_RESTORE (40), Linux 5.9+ */
-#define CAPS_ALL 63   /* pseudo capability "ALL" */
+#define CAPS_ALL   63 /* pseudo capability "ALL" */
 
 /* A set of capabilities: bit n is capability n, bit CAPS_ALL is "ALL". */
 typedef uint64_t caps_set;
-#define CAPS_BIT(n) ((caps_set)1 << (n))
+#define CAPS_BIT(n)	((caps_set)1 << (n))
 #define CAPS_KNOWN_MASK (CAPS_BIT(CAPS_COUNT) - 1)
 
 /* Returns the capability number (0..40), CAPS_ALL for "ALL", or -1 when the
@@ -26,11 +26,6 @@ int caps_lookup(const char *name, size_t len);
 
 /* Canonical name of capability n ("NET_BIND_SERVICE", "ALL"), or NULL. */
 const char *caps_name(int n);
-
-/* Writes the canonical spelling of any name (upper case, CAP_ stripped) into
- * out (NUL-terminated, truncated to outsz). Used for names that are not
- * capabilities, so that messages and emitted lists are still canonical. */
-void caps_canonical(const char *name, size_t len, char *out, size_t outsz);
 
 /* True when name is already exactly canonical (what PSA compares literally). */
 bool caps_is_canonical(const char *name, size_t len);

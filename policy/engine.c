@@ -1,11 +1,15 @@
 /* The decision: which pod spec an object carries, which policy spec applies,
- * and for every container what its capabilities must become.
+ * whether the operation lets capgate patch it, and every container judged
+ * (judge.c for its capabilities, nonroot.c for non-root containers).
  *
- * Semantics (product.md): every container drops ALL (or the required drops)
- * and adds only allowed capabilities; names are normalised before any
- * comparison; an already compliant container gets no patch; the patched
- * object evaluates to no patch (idempotence). Non-root strategies are in
- * policy/nonroot.c.
+ * Do no harm (product.md): a mutation keeps running every workload that ran
+ * before and whose needs the policy allows, and every patch is one the
+ * apiserver accepts for that operation. On UPDATE the apiserver holds a
+ * Pod's containers and a Job's template immutable: a patch there would make
+ * it reject the user's request (a label, a finalizer removal) even with
+ * failurePolicy: Ignore, so such objects are judged and warned about, never
+ * patched or denied. Only the ephemeral containers a pods/ephemeralcontainers
+ * request adds are judged and changed.
  */
 #include "policy/engine.h"
 
@@ -17,8 +21,10 @@
 #include <string.h>
 
 #include "policy/engine_ctx.h"
+#include "policy/judge.h"
 #include "policy/nonroot.h"
 #include "policy/patch.h"
+#include "policy/wrapper.h"
 
 /* Where each kind keeps its pod template. */
 static const struct {
@@ -166,173 +172,6 @@ static const policy_spec *select_spec(const cg_policy *p, const char *ns, json_t
 	return &p->spec;
 }
 
-/* Reads a capability list. Names that are not capabilities go to *unknown
- * (canonical spelling, comma-separated); *tidy is cleared when any entry is
- * not canonical, repeated or unknown, so the list must be rewritten. */
-static int read_caps(engine_ctx *c, json_t *list, const char *what, caps_set *set, char *unknown,
-		     size_t unknown_sz, bool *tidy)
-{
-	size_t i;
-	json_t *v;
-	*set = 0;
-	if (list == NULL || json_is_null(list))
-		return 0;
-	if (!json_is_array(list))
-		return cg_error_set(c->err, EINVAL, "%s: %s is not a list", engine_where(c), what);
-	json_array_foreach(list, i, v)
-	{
-		if (!json_is_string(v))
-			return cg_error_set(c->err, EINVAL, "%s: %s[%zu] is not a string",
-					    engine_where(c), what, i);
-		const char *s = json_string_value(v);
-		size_t len = json_string_length(v);
-		int n = caps_lookup(s, len);
-		if (n < 0) {
-			char canon[64];
-			caps_canonical(s, len, canon, sizeof(canon));
-			size_t k = strlen(unknown);
-			snprintf(unknown + k, unknown_sz - k, "%s%s", k ? ", " : "", canon);
-			*tidy = false;
-			continue;
-		}
-		if (!caps_is_canonical(s, len) || (*set & CAPS_BIT(n)))
-			*tidy = false;
-		*set |= CAPS_BIT(n);
-	}
-	return 0;
-}
-
-static json_t *caps_list(caps_set s)
-{
-	json_t *a = json_array();
-	for (int i = 0; a && i < 64; i++)
-		if ((s & CAPS_BIT(i)) && caps_name(i) &&
-		    json_array_append_new(a, json_string_nocheck(caps_name(i))) < 0) {
-			json_decref(a);
-			return NULL;
-		}
-	return a;
-}
-
-/* Judges one container's capabilities (the drop-ALL/allowlist step): reads
- * what it has and computes what it keeps. The patch is emitted by
- * emit_caps() once the non-root step has had its say. */
-static int judge_caps(engine_ctx *c, engine_ctr *ct)
-{
-	const policy_spec *sp = c->spec;
-	json_t *caps = json_object_get(ct->sc, "capabilities");
-	if (caps != NULL && !json_is_null(caps) && !json_is_object(caps))
-		return cg_error_set(c->err, EINVAL,
-				    "%s: securityContext.capabilities is not an object",
-				    engine_where(c));
-	char unknown_add[256] = "", unknown_drop[256] = "";
-	ct->tidy = true;
-	if (read_caps(c, json_object_get(caps, "add"), "capabilities.add", &ct->add, unknown_add,
-		      sizeof(unknown_add), &ct->tidy) < 0 ||
-	    read_caps(c, json_object_get(caps, "drop"), "capabilities.drop", &ct->drop,
-		      unknown_drop, sizeof(unknown_drop), &ct->tidy) < 0)
-		return -1;
-	ct->unknown_drop = unknown_drop[0] != '\0';
-	json_t *priv = json_object_get(ct->sc, "privileged");
-	if (priv != NULL && !json_is_null(priv) && !json_is_boolean(priv))
-		return cg_error_set(c->err, EINVAL,
-				    "%s: securityContext.privileged is not a boolean",
-				    engine_where(c));
-	/* privileged: true grants every capability whatever the lists say. */
-	ct->bad_priv = json_is_true(priv) && !sp->allow_privileged;
-
-	/* A specific drop wins over an add, as containerd and CRI-O apply them;
-	 * dropping ALL is the baseline and does not cancel defaultAdd. */
-	caps_set allowed = sp->allowed | ct->allowed_extra;
-	ct->drop_specific = ct->drop & CAPS_KNOWN_MASK;
-	caps_set want = (ct->add | sp->default_add) & ~ct->drop_specific;
-	caps_set disallowed = want & ~allowed;
-	ct->keep = want & allowed;
-	char names[512];
-
-	if (disallowed || unknown_add[0]) {
-		char list[768];
-		snprintf(list, sizeof(list), "%s%s%s",
-			 caps_set_format(disallowed, names, sizeof(names)),
-			 (disallowed && unknown_add[0]) ? ", " : "", unknown_add);
-		if (sp->on_disallowed == POLICY_DENY) {
-			engine_deny(c, "%s adds %s (not in allowedCapabilities)", engine_label(ct),
-				    list);
-		} else {
-			engine_warn(c, "%s: removed %s (not allowed by capgate policy)",
-				    engine_label(ct), list);
-			engine_change(c, ct, "remove %s: not in allowedCapabilities", list);
-			engine_audit_note(c, "stripped", list);
-		}
-	}
-	if (ct->bad_priv) {
-		if (sp->on_disallowed == POLICY_DENY) {
-			engine_deny(c, "%s is privileged (allowPrivileged is false)",
-				    engine_label(ct));
-		} else {
-			engine_warn(c, "%s: privileged set to false (allowPrivileged is false)",
-				    engine_label(ct));
-			engine_change(c, ct, "set privileged: false: it grants every capability");
-			engine_audit_note(c, "stripped", "privileged");
-		}
-	}
-	return 0;
-}
-
-/* Emits the container's capabilities when they are not already exactly what
- * the policy makes them: canonical names, no repeats, drop covering the
- * required drops, add equal to what it keeps. A compliant container gets no
- * operation at all. */
-static int emit_caps(engine_ctx *c, engine_ctr *ct)
-{
-	const policy_spec *sp = c->spec;
-	char names[512];
-	caps_set must_drop = sp->required_drop | ct->drop_specific;
-	bool compliant = ct->tidy && ct->add == ct->keep && (ct->drop & must_drop) == must_drop &&
-			 !ct->unknown_drop;
-	if (!compliant) {
-		if ((sp->required_drop & CAPS_BIT(CAPS_ALL)) && !(ct->drop & CAPS_BIT(CAPS_ALL)))
-			engine_change(c, ct, "drop ALL");
-		if (ct->unknown_drop)
-			engine_change(c, ct, "remove names that are not capabilities from drop");
-		if (!ct->tidy)
-			engine_change(c, ct, "rewrite capability names in canonical form");
-		if (ct->add & ct->drop_specific)
-			engine_change(
-				c, ct,
-				"remove %s from add: also dropped by name, and a named drop wins",
-				caps_set_format(ct->add & ct->drop_specific, names, sizeof(names)));
-		if (sp->required_drop & CAPS_KNOWN_MASK & ~ct->drop)
-			engine_change(
-				c, ct, "drop %s (requiredDropCapabilities)",
-				caps_set_format(sp->required_drop & CAPS_KNOWN_MASK & ~ct->drop,
-						names, sizeof(names)));
-		if (ct->keep & ~ct->add)
-			engine_change(c, ct, "add %s (defaultAddCapabilities)",
-				      caps_set_format(ct->keep & ~ct->add, names, sizeof(names)));
-		json_t *v = json_object();
-		if (v == NULL)
-			return -ENOMEM;
-		if (ct->keep && json_object_set_new(v, "add", caps_list(ct->keep)) < 0)
-			c->oom = true;
-		if (json_object_set_new(v, "drop", caps_list(must_drop)) < 0)
-			c->oom = true;
-		static const char *const sc_key[] = {"securityContext"};
-		if (patch_set_nested(c->ops, ct->obj, &ct->path, sc_key, 1, "capabilities", v) < 0)
-			c->oom = true;
-		c->changed = true;
-	}
-	if (ct->bad_priv && sp->on_disallowed == POLICY_STRIP) {
-		patch_path p;
-		if (patch_path_join(&p, &ct->path, "securityContext") < 0 ||
-		    patch_path_join(&p, &p, "privileged") < 0 ||
-		    patch_add(c->ops, &p, json_false()) < 0)
-			c->oom = true;
-		c->changed = true;
-	}
-	return 0;
-}
-
 static bool exempt_container(const cg_policy *p, const char *name, const char *image)
 {
 	if (name && str_in(&p->exemptions.container_names, name))
@@ -341,6 +180,45 @@ static bool exempt_container(const cg_policy *p, const char *name, const char *i
 		if (fnmatch(p->exemptions.images.v[i], image, 0) == 0)
 			return true;
 	return false;
+}
+
+/* Whether the old object's ephemeral containers hold one named name. */
+static bool old_ephemeral(engine_ctx *c, const char *name)
+{
+	size_t i;
+	json_t *o;
+	json_t *old_spec = json_object_get(c->old_template, "spec");
+	json_array_foreach(json_object_get(old_spec, "ephemeralContainers"), i, o)
+	{
+		const char *n = json_string_value(json_object_get(o, "name"));
+		if (n && name && strcmp(n, name) == 0)
+			return true;
+	}
+	return false;
+}
+
+static int judge_one(engine_ctx *c, engine_ctr *ct)
+{
+	if (wrapper_is_installer(c, ct))
+		ct->allowed_extra = CAPS_BIT(31); /* SETFCAP, see wrapper.c */
+	else if (exempt_container(c->policy, ct->name, ct->image))
+		return 0;
+	ct->sc = json_object_get(ct->obj, "securityContext");
+	if (ct->sc != NULL && !json_is_null(ct->sc) && !json_is_object(ct->sc))
+		return cg_error_set(c->err, EINVAL, "%s: securityContext is not an object",
+				    engine_where(c));
+	if (json_is_null(ct->sc))
+		ct->sc = NULL;
+	if (judge_caps(c, ct) < 0)
+		return -1;
+	if (c->denied)
+		return 0; /* still judge the rest, to name them all */
+	if (!ct->allowed_extra) {
+		if ((ct->user = nonroot_user(c, ct)) < 0 || judge_root(c, ct) < 0 ||
+		    nonroot_judge(c, ct) < 0)
+			return -1;
+	}
+	return judge_emit(c, ct);
 }
 
 static int judge_containers(engine_ctx *c)
@@ -368,31 +246,20 @@ static int judge_containers(engine_ctx *c)
 			engine_ctr ct = {.obj = obj, .list = container_lists[l], .index = i};
 			ct.name = json_string_value(json_object_get(obj, "name"));
 			ct.image = json_string_value(json_object_get(obj, "image"));
+			/* The apiserver refuses any change to an ephemeral
+			 * container that already exists ("existing ephemeral
+			 * containers may not be changed"): only the new ones
+			 * are judged. */
+			if (ephemeral_only && old_ephemeral(c, ct.name))
+				continue;
 			c->cur = &ct;
 			if (patch_path_index(&ct.path, &lp, i) < 0)
 				return -ENAMETOOLONG;
-			if (nonroot_is_own_container(c, &ct))
-				ct.allowed_extra = CAPS_BIT(31); /* SETFCAP, see nonroot.c */
-			else if (exempt_container(c->policy, ct.name, ct.image)) {
-				continue;
-			}
-			ct.sc = json_object_get(obj, "securityContext");
-			if (ct.sc != NULL && !json_is_null(ct.sc) && !json_is_object(ct.sc))
-				return cg_error_set(c->err, EINVAL,
-						    "%s: securityContext is not an object",
-						    engine_where(c));
-			if (json_is_null(ct.sc))
-				ct.sc = NULL;
-			if (judge_caps(c, &ct) < 0)
-				return -1;
-			if (c->denied)
-				continue; /* still judge the rest, to name them all */
-			if (!ct.allowed_extra && nonroot_judge(c, &ct) < 0)
-				return -1;
-			if (emit_caps(c, &ct) < 0)
+			if (judge_one(c, &ct) < 0)
 				return -1;
 		}
 	}
+	c->cur = NULL;
 	return 0;
 }
 
@@ -481,10 +348,30 @@ bool engine_scc_allows_sysctl(const engine_ctx *c, const char *name)
 	return c->scc_name == NULL || (c->scc != NULL && !policy_scc_forbids_sysctl(c->scc, name));
 }
 
+/* The changes as warnings, for a decision that patches nothing (warn mode,
+ * or an object capgate may not patch): they say what enforce would do. */
+static void warn_changes(engine_ctx *c, const char *why)
+{
+	size_t i;
+	json_t *ch;
+	json_array_foreach(c->out->changes, i, ch)
+	{
+		const char *name = json_string_value(json_object_get(ch, "container"));
+		const char *what = json_string_value(json_object_get(ch, "what"));
+		char nb[64], who[96];
+		snprintf(who, sizeof(who), "%s%s%s", name[0] ? "container \"" : "pod",
+			 engine_safe_name(name, nb, sizeof(nb)), name[0] ? "\"" : "");
+		if (why != NULL)
+			engine_warn(c, "not patched (%s): %s: %s", why, who, what);
+		else
+			engine_warn(c, "capgate would change %s: %s", who, what);
+	}
+}
+
 static int finish(engine_ctx *c)
 {
 	engine_decision *d = c->out;
-	const policy_spec *sp = c->spec;
+	enum policy_mode mode = c->spec->mode;
 	if (!c->denied && nonroot_finish(c) < 0)
 		return -1;
 	if (c->oom)
@@ -494,17 +381,23 @@ static int finish(engine_ctx *c)
 		d->status_code = 403;
 		d->message = strdup(c->deny_msg);
 		engine_audit_note(c, "decision", "denied");
-		if (sp->mode == POLICY_ENFORCE)
+		if (mode == POLICY_ENFORCE && c->no_deny == NULL)
 			return d->message ? 0 : -ENOMEM;
-		/* warn and audit report what enforce would deny, and allow. */
+		/* warn and audit report what enforce would deny, and allow; so
+		 * does enforce for a violation the request does not bring. */
 		d->allowed = true;
 		d->status_code = 0;
-		if (sp->mode == POLICY_WARN)
-			engine_warn(c, "would deny: %s", d->message + strlen("capgate: "));
+		if (mode == POLICY_WARN)
+			engine_warn(c, "would deny: %s", c->deny_msg + strlen("capgate: "));
+		else if (mode == POLICY_ENFORCE)
+			engine_warn(c, "not denied (%s): %s", c->no_deny,
+				    c->deny_msg + strlen("capgate: "));
 		free(d->message);
 		d->message = NULL;
-		engine_audit_note(c, "decision", sp->mode == POLICY_WARN ? "warned" : "audited");
-		if (sp->mode == POLICY_AUDIT)
+		if (mode == POLICY_ENFORCE)
+			d->unpatched = c->no_deny;
+		engine_audit_note(c, "decision", mode == POLICY_AUDIT ? "audited" : "warned");
+		if (mode == POLICY_AUDIT)
 			json_array_clear(d->warnings);
 		engine_audit_note(c, "would-deny", c->deny_msg);
 		return 0;
@@ -512,28 +405,84 @@ static int finish(engine_ctx *c)
 	d->allowed = true;
 	if (!c->changed)
 		return 0;
-	if (sp->mode == POLICY_ENFORCE) {
+	if (mode == POLICY_ENFORCE && c->unpatchable == NULL) {
 		d->patch = json_incref(c->ops);
 		engine_audit_note(c, "decision", "patched");
 		return 0;
 	}
-	/* warn and audit never patch: warnings say what enforce would change. */
+	/* warn and audit never patch, nor does anything on an object capgate
+	 * may not change: warnings say what enforce would change. */
 	json_array_clear(d->warnings);
-	if (sp->mode == POLICY_WARN) {
-		size_t i;
-		json_t *ch;
-		json_array_foreach(d->changes, i, ch)
-		{
-			const char *name = json_string_value(json_object_get(ch, "container"));
-			char nb[64];
-			engine_warn(c, "capgate would change %s%s%s: %s",
-				    name[0] ? "container \"" : "pod",
-				    engine_safe_name(name, nb, sizeof(nb)), name[0] ? "\"" : "",
-				    json_string_value(json_object_get(ch, "what")));
-		}
+	if (mode == POLICY_WARN)
+		warn_changes(c, NULL);
+	else if (mode == POLICY_ENFORCE) {
+		warn_changes(c, c->unpatchable);
+		d->unpatched = c->unpatchable;
 	}
-	engine_audit_note(c, "decision", sp->mode == POLICY_WARN ? "warned" : "audited");
+	engine_audit_note(c, "decision", mode == POLICY_AUDIT ? "audited" : "warned");
 	return 0;
+}
+
+/* The pod template of obj (of the request's kind; a Pod is its own), or
+ * NULL. */
+static json_t *template_of(const char *kind, json_t *obj)
+{
+	for (size_t k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++) {
+		if (strcmp(kind, kinds[k].kind) != 0)
+			continue;
+		for (size_t i = 0; i < kinds[k].n; i++)
+			obj = json_object_get(obj, kinds[k].path[i]);
+		return json_is_object(obj) ? obj : NULL;
+	}
+	return NULL;
+}
+
+/* A workload object that a controller made from its own template (a
+ * ReplicaSet of a Deployment, a Job of a CronJob...). The Deployment
+ * controller finds its current ReplicaSet by comparing templates
+ * (EqualIgnoreHash, pkg/controller/deployment/util): one capgate changed
+ * never equals the Deployment's, so the controller takes it for an old
+ * one, and on AlreadyExists bumps collisionCount and creates ReplicaSets
+ * over and over. Operators that compare what they made with what is stored
+ * would rewrite it on every pass. The pods such objects create are judged
+ * when they are created. */
+static bool controller_owned(json_t *meta)
+{
+	size_t i;
+	json_t *o;
+	json_array_foreach(json_object_get(meta, "ownerReferences"), i, o)
+	{
+		if (json_is_true(json_object_get(o, "controller")))
+			return true;
+	}
+	return false;
+}
+
+/* Sets c->unpatchable and c->no_deny for what the operation allows. */
+static void operation_limits(engine_ctx *c, json_t *meta)
+{
+	const engine_request *r = c->req;
+	bool update = strcmp(r->operation, "UPDATE") == 0;
+	bool ephemeral = strcmp(r->sub_resource, "ephemeralcontainers") == 0;
+	if (update && strcmp(r->kind, "Pod") == 0 && !ephemeral)
+		/* Only the ephemeralcontainers subresource adds containers
+		 * to a live pod; every other field capgate writes is
+		 * immutable (ValidatePodUpdate). */
+		c->unpatchable = "a Pod's containers are immutable";
+	else if (update && strcmp(r->kind, "Job") == 0)
+		/* batch validation: ValidateImmutableField(spec.template). */
+		c->unpatchable = "a Job's template is immutable";
+	else if (strcmp(r->kind, "Pod") != 0 && controller_owned(meta))
+		c->unpatchable = "its controller owns the template";
+	c->no_deny = c->unpatchable;
+	if (c->no_deny == NULL && update && !ephemeral && c->old_template != NULL &&
+	    json_equal(c->old_template, c->template_obj))
+		/* A label, a finalizer removal, a scale: denying a violation
+		 * the object already had would block them all, the garbage
+		 * collector's removal of its own finalizer included. An update
+		 * of the template (a rollout restart too) makes new pods,
+		 * which would be denied one by one: that one is denied. */
+		c->no_deny = "the update leaves its pod template as it was";
 }
 
 int engine_decide(const cg_policy *p, const engine_request *req, engine_decision *out,
@@ -557,7 +506,8 @@ int engine_decide(const cg_policy *p, const engine_request *req, engine_decision
 		rc = cg_error_set(err, ENOMEM, "out of memory");
 		goto done;
 	}
-	if (strcmp(req->operation, "CREATE") != 0 && strcmp(req->operation, "UPDATE") != 0) {
+	bool update = strcmp(req->operation, "UPDATE") == 0;
+	if (!update && strcmp(req->operation, "CREATE") != 0) {
 		out->skipped = "operation carries nothing to judge";
 		goto done; /* DELETE and CONNECT */
 	}
@@ -566,16 +516,14 @@ int engine_decide(const cg_policy *p, const engine_request *req, engine_decision
 		goto done;
 	}
 	bool is_pod = strcmp(req->kind, "Pod") == 0;
-	/* A Pod's containers are immutable after creation: patching them on
-	 * UPDATE would make the apiserver reject every label change and
-	 * finalizer removal on pods created before capgate. Only the
-	 * ephemeralcontainers subresource adds containers to a live pod. */
-	if (is_pod && strcmp(req->operation, "UPDATE") == 0 &&
-	    strcmp(req->sub_resource, "ephemeralcontainers") != 0) {
-		out->skipped = "a Pod's containers cannot change on UPDATE";
+	json_t *meta = json_object_get(req->object, "metadata");
+	json_t *deleting = json_object_get(meta, "deletionTimestamp");
+	if (update && deleting != NULL && !json_is_null(deleting)) {
+		/* Finalizers being removed: nothing the object runs can
+		 * change any more. */
+		out->skipped = "being deleted";
 		goto done;
 	}
-	json_t *meta = json_object_get(req->object, "metadata");
 	const char *ns = req->namespace;
 	if (ns == NULL || ns[0] == '\0')
 		ns = json_string_value(json_object_get(meta, "namespace"));
@@ -603,9 +551,12 @@ int engine_decide(const cg_policy *p, const engine_request *req, engine_decision
 		out->skipped = "labels exempt by policy";
 		goto done;
 	}
+	if (update)
+		c.old_template = template_of(req->kind, req->old_object);
+	operation_limits(&c, meta);
 	const char *rule;
 	c.spec = select_spec(p, c.namespace, c.labels, &rule);
-	c.explain = req->explain || c.spec->mode == POLICY_WARN;
+	c.explain = req->explain || c.spec->mode == POLICY_WARN || c.unpatchable != NULL;
 	narrow_to_scc(&c);
 	if ((rc = judge_containers(&c)) < 0)
 		goto done;

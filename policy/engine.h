@@ -21,11 +21,15 @@ typedef struct engine_request {
 	const char *namespace;	  /* request namespace, or the object's; may be "" */
 	const char *sub_resource; /* "" or e.g. "ephemeralcontainers" */
 	json_t *object;		  /* borrowed */
+	json_t *old_object;	  /* borrowed: request.oldObject on UPDATE, else NULL */
 	bool explain;		  /* fill decision.changes (reports, /validate) */
 } engine_request;
 
 typedef struct engine_decision {
-	const char *skipped; /* why the object was left alone unjudged, or NULL */
+	const char *skipped;   /* why the object was left alone unjudged, or NULL */
+	const char *unpatched; /* why a judged object that is not compliant gets
+				* neither a patch nor a denial (an immutable
+				* template...), or NULL */
 	bool allowed;
 	int status_code;  /* when denied: the code for status.code (403) */
 	char *message;	  /* when denied: names every container and capability */

@@ -23,13 +23,16 @@ typedef struct engine_ctr {
 	char label[96]; /* `container "app"`, see engine_label() */
 	/* capabilities as found */
 	caps_set add, drop;
-	bool tidy;	   /* every name canonical, known, once */
-	bool unknown_drop; /* drop holds names that are not capabilities */
-	bool bad_priv;	   /* privileged: true and the policy forbids it */
+	bool tidy;	       /* every name canonical, known, once */
+	bool unknown_drop;     /* drop holds names that are not capabilities */
+	bool bad_priv;	       /* privileged: true and the policy forbids it */
+	char unknown_add[256]; /* names in add that are not capabilities, as written */
+	int user;	       /* 1 runs as non-root, 0 as root or an unknown user */
 	/* what they must become */
 	caps_set keep;		/* allowed adds the container keeps */
 	caps_set drop_specific; /* its own named drops (they cancel defaultAdd) */
 	caps_set allowed_extra; /* capgate's own init container may add SETFCAP */
+	caps_set lost_defaults; /* runtime defaults a newly imposed drop ALL removes */
 } engine_ctr;
 
 typedef struct nonroot_state {
@@ -37,8 +40,11 @@ typedef struct nonroot_state {
 	long long ping_gid; /* gid for ping_group_range; -1 none */
 	bool wrapped_init;  /* some container uses the initContainer delivery */
 	bool wrapped_image_volume;
-	bool acted;	   /* something was changed for a non-root container */
-	char applied[512]; /* capgate.dev/applied value */
+	bool scanned;	     /* wrapper_in_pod is known */
+	bool wrapper_in_pod; /* a container's command is already the wrapper */
+	bool acted;	     /* something was changed for a non-root container */
+	bool applied_full;   /* applied[] could not take every entry */
+	char applied[1024];  /* capgate.dev/applied value */
 } nonroot_state;
 
 typedef struct engine_ctx {
@@ -54,6 +60,7 @@ typedef struct engine_ctx {
 	json_t *labels;
 	json_t *annotations;
 	json_t *pod_spec;
+	json_t *old_template; /* the same template in the request's oldObject, or NULL */
 	patch_path spec_path;
 	char spec_label[96]; /* "Deployment.spec.template.spec" */
 	char ctr_label[160]; /* "Pod.spec.containers[2]" */
@@ -61,6 +68,12 @@ typedef struct engine_ctx {
 	bool denied;
 	bool oom;
 	bool explain; /* build out->changes */
+	/* Why nothing may be patched although the object is judged (an
+	 * immutable template, a controller's copy), or NULL. */
+	const char *unpatchable;
+	/* Why a violation is reported rather than denied (unpatchable, or an
+	 * UPDATE that leaves the pod spec as it was), or NULL. */
+	const char *no_deny;
 	char deny_msg[2048];
 	nonroot_state nr;
 	engine_ctr *cur; /* the container being judged, for messages */

@@ -6,17 +6,15 @@
 
 #include "common/cleanup.h"
 #include "policy/k8sname.h"
+#include "policy/policy_nonroot.h"
 #include "policy/policy_yaml.h"
 
 extern const char policy_default_yaml_start[];
 extern const char policy_default_yaml_end[];
 
-#define API_VERSION	      "capgate.dev/v1"
-#define KIND		      "CapabilityPolicy"
-#define DEFAULT_WRAPPER_PATH  "/capgate/capgate-ambient"
-#define DEFAULT_AMBIENT_IMAGE "capgate:0.1.0"
-#define MAX_IMAGE	      1024 /* longer than any registry accepts */
-#define MAX_PATH	      4096
+#define API_VERSION	     "capgate.dev/v1"
+#define KIND		     "CapabilityPolicy"
+#define DEFAULT_WRAPPER_PATH "/capgate/capgate-ambient"
 
 /* Where each capability of a list was written, so that a contradiction found
  * after the whole list (or a rule) is read still points at the entry. */
@@ -49,17 +47,6 @@ enum { R_NAME, R_MATCH, R_OVERRIDES, R_N = R_OVERRIDES + K_N };
 static const char *const mode_names[] = {"enforce", "warn", "audit", NULL};
 static const char *const on_disallowed_names[] = {"strip", "deny", NULL};
 static const char *const on_error_names[] = {"deny", "allow", NULL};
-static const char *const strategy_names[] = {"auto", "sysctl", "ambient", "none", NULL};
-static const char *const net_raw_names[] = {"ping", "raw", NULL};
-static const char *const delivery_names[] = {"initContainer", "image", "imageVolume", NULL};
-
-static const char *sub(char *out, size_t outsz, const char *path, const char *key)
-{
-	/* A path that does not fit is cut: it only ever appears in messages. */
-	if (snprintf(out, outsz, "%s%s%s", path, path[0] != '\0' ? "." : "", key) < 0)
-		out[0] = '\0';
-	return out;
-}
 
 static int oom(loader *l)
 {
@@ -82,20 +69,12 @@ static void labels_free(policy_labels *l)
 	free(l->v);
 }
 
-static int read_string(loader *l, yaml_node_t *n, const char *path, size_t max, char **out)
-{
-	const char *s;
-	size_t len;
-	if (pyaml_string(&l->y, n, path, "a string", PYAML_TEXT_LINE, max, &s, &len) < 0)
-		return -1;
-	return pyaml_dup(&l->y, s, len, out);
-}
-
 static int read_enum(loader *l, yaml_node_t *n, const char *path, const char *key,
 		     const char *const *names, int *out)
 {
 	char p[160];
-	return n == NULL ? 0 : pyaml_enum(&l->y, n, sub(p, sizeof(p), path, key), names, out);
+	return n == NULL ? 0
+			 : pyaml_enum(&l->y, n, pyaml_path(p, sizeof(p), path, key), names, out);
 }
 
 static int read_caps(loader *l, yaml_node_t *n, const char *path, const char *key, bool may_all,
@@ -105,7 +84,7 @@ static int read_caps(loader *l, yaml_node_t *n, const char *path, const char *ke
 	if (n == NULL)
 		return 0;
 	src->list = n;
-	return pyaml_caps(&l->y, n, sub(p, sizeof(p), path, key), may_all, out, src->item);
+	return pyaml_caps(&l->y, n, pyaml_path(p, sizeof(p), path, key), may_all, out, src->item);
 }
 
 static int lowest(caps_set s)
@@ -127,14 +106,14 @@ static int check_spec(loader *l, const policy_spec *s, const spec_src *own, cons
 		 * runtime: allowing it would be a promise the pod cannot keep. */
 		if (own->allowed.list != NULL)
 			return pyaml_fail(&l->y, own->allowed.item[c],
-					  sub(p, sizeof(p), path, "allowedCapabilities"),
+					  pyaml_path(p, sizeof(p), path, "allowedCapabilities"),
 					  "%s is also in requiredDropCapabilities%s; only ALL may "
 					  "drop an allowed capability",
 					  pyaml_quote(own->allowed.item[c], q, sizeof(q)),
 					  own->drop.list != NULL ? "" : inherited);
 		return pyaml_fail(
 			&l->y, own->drop.item[c],
-			sub(p, sizeof(p), path, "requiredDropCapabilities"),
+			pyaml_path(p, sizeof(p), path, "requiredDropCapabilities"),
 			"%s is also in allowedCapabilities%s; only ALL may drop an allowed "
 			"capability",
 			pyaml_quote(own->drop.item[c], q, sizeof(q)), inherited);
@@ -144,131 +123,17 @@ static int check_spec(loader *l, const policy_spec *s, const spec_src *own, cons
 		int c = lowest(extra);
 		if (own->default_add.list != NULL)
 			return pyaml_fail(&l->y, own->default_add.item[c],
-					  sub(p, sizeof(p), path, "defaultAddCapabilities"),
+					  pyaml_path(p, sizeof(p), path, "defaultAddCapabilities"),
 					  "%s is not in allowedCapabilities%s",
 					  pyaml_quote(own->default_add.item[c], q, sizeof(q)),
 					  own->allowed.list != NULL ? "" : inherited);
 		return pyaml_fail(&l->y, own->allowed.list,
-				  sub(p, sizeof(p), path, "allowedCapabilities"),
+				  pyaml_path(p, sizeof(p), path, "allowedCapabilities"),
 				  "leaves out %s, which defaultAddCapabilities%s adds; override "
 				  "defaultAddCapabilities too",
 				  caps_name(c), inherited);
 	}
 	return 0;
-}
-
-static int read_entrypoint(loader *l, yaml_node_t *n, const char *path, policy_entrypoint *ep)
-{
-	static const char *const keys[] = {"image", "command", "args", NULL};
-	yaml_node_t *v[3];
-	char p[160], q[80];
-	if (pyaml_fields(&l->y, n, path, keys, v) < 0 ||
-	    pyaml_required(&l->y, n, path, "image", v[0]) < 0 ||
-	    pyaml_required(&l->y, n, path, "command", v[1]) < 0)
-		return -1;
-	sub(p, sizeof(p), path, "image");
-	if (read_string(l, v[0], p, MAX_IMAGE, &ep->image) < 0)
-		return -1;
-	if (!pyaml_is_image_glob(ep->image, strlen(ep->image)))
-		return pyaml_fail(&l->y, v[0], p, "%s %s", pyaml_quote(v[0], q, sizeof(q)),
-				  "is not an image glob (it must be non-empty, without spaces)");
-	sub(p, sizeof(p), path, "command");
-	if (pyaml_argv(&l->y, v[1], p, &ep->command) < 0)
-		return -1;
-	/* The wrapper execs command[0]: without it there is nothing to run. */
-	if (ep->command.n == 0)
-		return pyaml_fail(&l->y, v[1], p, "the command must not be empty");
-	if (ep->command.v[0][0] == '\0')
-		return pyaml_fail(&l->y, pyaml_list_at(&l->y, v[1], 0), p,
-				  "the program to run must not be empty");
-	ep->has_args = v[2] != NULL;
-	return v[2] == NULL ? 0
-			    : pyaml_argv(&l->y, v[2], sub(p, sizeof(p), path, "args"), &ep->args);
-}
-
-static int read_ambient(loader *l, yaml_node_t *n, const char *path)
-{
-	static const char *const keys[] = {"delivery", "wrapperPath", "image", "entrypoints", NULL};
-	enum { A_DELIVERY, A_WRAPPER, A_IMAGE, A_ENTRYPOINTS };
-	policy_nonroot *nr = &l->p->nonroot;
-	yaml_node_t *v[4];
-	char p[160], q[80];
-	int d = (int)nr->delivery;
-	if (pyaml_fields(&l->y, n, path, keys, v) < 0 ||
-	    read_enum(l, v[A_DELIVERY], path, "delivery", delivery_names, &d) < 0)
-		return -1;
-	nr->delivery = (enum policy_delivery)d;
-	if (v[A_WRAPPER] != NULL) {
-		sub(p, sizeof(p), path, "wrapperPath");
-		if (read_string(l, v[A_WRAPPER], p, MAX_PATH, &nr->wrapper_path) < 0)
-			return -1;
-		/* The wrapper becomes the container's command: a relative path
-		 * would resolve against the image's working directory. */
-		if (nr->wrapper_path[0] != '/')
-			return pyaml_fail(&l->y, v[A_WRAPPER], p, "%s is not an absolute path",
-					  pyaml_quote(v[A_WRAPPER], q, sizeof(q)));
-	}
-	if (v[A_IMAGE] != NULL) {
-		sub(p, sizeof(p), path, "image");
-		if (read_string(l, v[A_IMAGE], p, MAX_IMAGE, &nr->image) < 0)
-			return -1;
-		if (nr->image[0] == '\0' && nr->delivery != POLICY_DELIVERY_IMAGE)
-			return pyaml_fail(&l->y, v[A_IMAGE], p,
-					  "must not be empty: delivery %s copies the wrapper from "
-					  "this image",
-					  delivery_names[nr->delivery]);
-		if (strchr(nr->image, ' ') != NULL)
-			return pyaml_fail(&l->y, v[A_IMAGE], p, "%s is not an image reference",
-					  pyaml_quote(v[A_IMAGE], q, sizeof(q)));
-	}
-	if (v[A_ENTRYPOINTS] == NULL)
-		return 0;
-	sub(p, sizeof(p), path, "entrypoints");
-	if (pyaml_list(&l->y, v[A_ENTRYPOINTS], p, "{image, command} entries") < 0)
-		return -1;
-	size_t count = pyaml_list_len(v[A_ENTRYPOINTS]);
-	if (count == 0)
-		return 0;
-	nr->entrypoints = calloc(count, sizeof(*nr->entrypoints));
-	if (nr->entrypoints == NULL)
-		return oom(l);
-	for (size_t i = 0; i < count; i++) {
-		char ip[180];
-		if (snprintf(ip, sizeof(ip), "%s[%zu]", p, i) < 0)
-			return oom(l);
-		nr->n_entrypoints++;
-		if (read_entrypoint(l, pyaml_list_at(&l->y, v[A_ENTRYPOINTS], i), ip,
-				    &nr->entrypoints[i]) < 0)
-			return -1;
-	}
-	return 0;
-}
-
-/* nr is NULL in a rule, which may override the strategy only. */
-static int read_nonroot(loader *l, yaml_node_t *n, const char *path, policy_spec *spec,
-			policy_nonroot *nr)
-{
-	static const char *const keys[] = {"strategy", "unprivilegedPortStart", "netRaw", "ambient",
-					   NULL};
-	static const char *const rule_keys_nr[] = {"strategy", NULL};
-	yaml_node_t *v[4];
-	char p[160];
-	int strategy = (int)spec->nonroot_strategy;
-	if (pyaml_fields(&l->y, n, path, nr != NULL ? keys : rule_keys_nr, v) < 0 ||
-	    read_enum(l, v[0], path, "strategy", strategy_names, &strategy) < 0)
-		return -1;
-	spec->nonroot_strategy = (enum policy_nonroot_strategy)strategy;
-	if (nr == NULL)
-		return 0;
-	int net_raw = (int)nr->net_raw_use;
-	/* Ports below 1024 only: at 1024 and above no capability is needed. */
-	if ((v[1] != NULL &&
-	     pyaml_int(&l->y, v[1], sub(p, sizeof(p), path, "unprivilegedPortStart"), 0, 1023,
-		       &nr->unprivileged_port_start) < 0) ||
-	    read_enum(l, v[2], path, "netRaw", net_raw_names, &net_raw) < 0)
-		return -1;
-	nr->net_raw_use = (enum policy_net_raw_use)net_raw;
-	return v[3] == NULL ? 0 : read_ambient(l, v[3], sub(p, sizeof(p), path, "ambient"));
 }
 
 /* v holds the override keys' values (K_MODE..K_NONROOT). */
@@ -289,11 +154,12 @@ static int read_overrides(loader *l, yaml_node_t **v, const char *path, policy_s
 	s->mode = (enum policy_mode)mode;
 	s->on_disallowed = (enum policy_on_disallowed)od;
 	if (v[K_PRIVILEGED] != NULL &&
-	    pyaml_bool(&l->y, v[K_PRIVILEGED], sub(p, sizeof(p), path, "allowPrivileged"),
+	    pyaml_bool(&l->y, v[K_PRIVILEGED], pyaml_path(p, sizeof(p), path, "allowPrivileged"),
 		       &s->allow_privileged) < 0)
 		return -1;
 	if (v[K_NONROOT] != NULL &&
-	    read_nonroot(l, v[K_NONROOT], sub(p, sizeof(p), path, "nonRoot"), s, nr) < 0)
+	    pnonroot_read(&l->y, v[K_NONROOT], pyaml_path(p, sizeof(p), path, "nonRoot"), s, nr,
+			  &l->p->nonroot) < 0)
 		return -1;
 	return 0;
 }
@@ -308,7 +174,7 @@ static int read_exemptions(loader *l, yaml_node_t *n, const char *path)
 	if (pyaml_fields(&l->y, n, path, keys, v) < 0)
 		return -1;
 	for (int i = 0; i < 4; i++)
-		sub(p[i], sizeof(p[i]), path, keys[i]);
+		pyaml_path(p[i], sizeof(p[i]), path, keys[i]);
 	if ((v[0] && pyaml_names(&l->y, v[0], p[0], PYAML_NAMESPACES, &ex->namespaces) < 0) ||
 	    (v[1] && pyaml_names(&l->y, v[1], p[1], PYAML_IMAGE_GLOBS, &ex->images) < 0) ||
 	    (v[2] &&
@@ -325,8 +191,8 @@ static int read_match(loader *l, yaml_node_t *n, const char *path, policy_rule *
 	char p[2][160];
 	if (pyaml_fields(&l->y, n, path, keys, v) < 0)
 		return -1;
-	sub(p[0], sizeof(p[0]), path, keys[0]);
-	sub(p[1], sizeof(p[1]), path, keys[1]);
+	pyaml_path(p[0], sizeof(p[0]), path, keys[0]);
+	pyaml_path(p[1], sizeof(p[1]), path, keys[1]);
 	if ((v[0] && pyaml_names(&l->y, v[0], p[0], PYAML_NAMESPACES, &r->namespaces) < 0) ||
 	    (v[1] && pyaml_labels(&l->y, v[1], p[1], &r->labels) < 0))
 		return -1;
@@ -346,7 +212,7 @@ static int read_rule(loader *l, yaml_node_t *n, const char *path, size_t index)
 	if (pyaml_fields(&l->y, n, path, rule_keys, v) < 0 ||
 	    pyaml_required(&l->y, n, path, "name", v[R_NAME]) < 0 ||
 	    pyaml_required(&l->y, n, path, "match", v[R_MATCH]) < 0 ||
-	    read_string(l, v[R_NAME], sub(p, sizeof(p), path, "name"), 253, &r->name) < 0)
+	    pyaml_line(&l->y, v[R_NAME], pyaml_path(p, sizeof(p), path, "name"), 253, &r->name) < 0)
 		return -1;
 	/* Rule names end up in warnings and audit annotation values. */
 	if (r->name[0] == '\0' || !k8sname_is_label_value(r->name, strlen(r->name)))
@@ -359,7 +225,7 @@ static int read_rule(loader *l, yaml_node_t *n, const char *path, size_t index)
 			return pyaml_fail(&l->y, v[R_NAME], p,
 					  "duplicate rule name %s (spec.rules[%zu] has it too)",
 					  pyaml_quote(v[R_NAME], q, sizeof(q)), j);
-	if (read_match(l, v[R_MATCH], sub(p, sizeof(p), path, "match"), r) < 0)
+	if (read_match(l, v[R_MATCH], pyaml_path(p, sizeof(p), path, "match"), r) < 0)
 		return -1;
 	spec_src own = {0};
 	r->spec = l->p->spec;
@@ -406,7 +272,7 @@ static int read_scc(loader *l, yaml_node_t *n, const char *path, policy_scc *scc
 	int run_as = 2;
 	if (pyaml_fields(&l->y, n, path, keys, v) < 0 ||
 	    pyaml_required(&l->y, n, path, "name", v[0]) < 0 ||
-	    read_string(l, v[0], sub(p, sizeof(p), path, "name"), 253, &scc->name) < 0 ||
+	    pyaml_line(&l->y, v[0], pyaml_path(p, sizeof(p), path, "name"), 253, &scc->name) < 0 ||
 	    read_caps(l, v[1], path, "allowedCapabilities", true, &scc->allowed, &src) < 0 ||
 	    read_caps(l, v[2], path, "defaultAddCapabilities", false, &scc->default_add, &src) <
 		    0 ||
@@ -415,17 +281,17 @@ static int read_scc(loader *l, yaml_node_t *n, const char *path, policy_scc *scc
 	scc->run_as_any = run_as == 0;
 	if (v[3] == NULL)
 		return 0;
-	sub(p, sizeof(p), path, "forbiddenSysctls");
+	pyaml_path(p, sizeof(p), path, "forbiddenSysctls");
 	if (pyaml_list(&l->y, v[3], p, "forbiddenSysctls") < 0)
 		return -1;
 	size_t count = pyaml_list_len(v[3]);
 	if (count > 0 && (scc->forbidden_sysctls.v = calloc(count, sizeof(char *))) == NULL)
 		return oom(l);
 	for (size_t i = 0; i < count; i++) {
-		char q[180];
+		char q[200];
 		snprintf(q, sizeof(q), "%s[%zu]", p, i);
-		if (read_string(l, pyaml_list_at(&l->y, v[3], i), q, 253,
-				&scc->forbidden_sysctls.v[i]) < 0)
+		if (pyaml_line(&l->y, pyaml_list_at(&l->y, v[3], i), q, 253,
+			       &scc->forbidden_sysctls.v[i]) < 0)
 			return -1;
 		scc->forbidden_sysctls.n++;
 	}
@@ -442,20 +308,20 @@ static int read_openshift(loader *l, yaml_node_t *n, const char *path)
 	if (v[1] != NULL) {
 		free(l->p->own_scc);
 		l->p->own_scc = NULL;
-		if (read_string(l, v[1], sub(p, sizeof(p), path, "ownSCC"), 253, &l->p->own_scc) <
-		    0)
+		if (pyaml_line(&l->y, v[1], pyaml_path(p, sizeof(p), path, "ownSCC"), 253,
+			       &l->p->own_scc) < 0)
 			return -1;
 	}
 	if (v[0] == NULL)
 		return 0;
-	sub(p, sizeof(p), path, "sccs");
+	pyaml_path(p, sizeof(p), path, "sccs");
 	if (pyaml_list(&l->y, v[0], p, "sccs") < 0)
 		return -1;
 	size_t count = pyaml_list_len(v[0]);
 	if (count > 0 && (l->p->sccs = calloc(count, sizeof(*l->p->sccs))) == NULL)
 		return oom(l);
 	for (size_t i = 0; i < count; i++) {
-		char q[180];
+		char q[200];
 		snprintf(q, sizeof(q), "%s[%zu]", p, i);
 		l->p->n_sccs++;
 		if (read_scc(l, pyaml_list_at(&l->y, v[0], i), q, &l->p->sccs[i]) < 0)
@@ -559,7 +425,7 @@ static int read_policy(loader *l)
 	    read_fixed(l, v[1], "kind", KIND) < 0 ||
 	    pyaml_fields(&l->y, v[2], "metadata", meta_keys, meta) < 0 ||
 	    pyaml_required(&l->y, v[2], "metadata", "name", meta[0]) < 0 ||
-	    read_string(l, meta[0], "metadata.name", 253, &l->p->name) < 0)
+	    pyaml_line(&l->y, meta[0], "metadata.name", 253, &l->p->name) < 0)
 		return -1;
 	if (!k8sname_is_dns_subdomain(l->p->name, strlen(l->p->name)))
 		return pyaml_fail(&l->y, meta[0], "metadata.name",
@@ -585,9 +451,8 @@ static cg_policy *policy_new(void)
 	p->nonroot.net_raw_use = POLICY_NET_RAW_PING;
 	p->nonroot.delivery = POLICY_DELIVERY_INIT_CONTAINER;
 	p->nonroot.wrapper_path = strdup(DEFAULT_WRAPPER_PATH);
-	p->nonroot.image = strdup(DEFAULT_AMBIENT_IMAGE);
 	p->own_scc = strdup("capgate");
-	if (p->nonroot.wrapper_path == NULL || p->nonroot.image == NULL || p->own_scc == NULL) {
+	if (p->nonroot.wrapper_path == NULL || p->own_scc == NULL) {
 		policy_free(p);
 		return NULL;
 	}

@@ -31,6 +31,11 @@ enum policy_delivery {
 	POLICY_DELIVERY_IMAGE_VOLUME
 };
 enum policy_net_raw_use { POLICY_NET_RAW_PING, POLICY_NET_RAW_RAW };
+/* What every pod network namespace starts with on the nodes (CRI config):
+ * closed (containerd 1.x, CRI-O): ip_unprivileged_port_start=1024 and
+ * ping_group_range="1 0"; open (containerd 2.x enable_unprivileged_ports and
+ * enable_unprivileged_icmp, k3s, kind, minikube): 0 and "0 2147483647". */
+enum policy_runtime_defaults { POLICY_RUNTIME_CLOSED, POLICY_RUNTIME_OPEN };
 
 typedef struct policy_strlist {
 	char **v;
@@ -67,12 +72,14 @@ typedef struct policy_entrypoint {
 
 typedef struct policy_nonroot {
 	/* sysctl strategy */
-	int unprivileged_port_start;	     /* used when no declared port < 1024; -1: none */
-	enum policy_net_raw_use net_raw_use; /* what NET_RAW is wanted for */
+	int unprivileged_port_start;	      /* used when no declared port < 1024; -1: none */
+	enum policy_net_raw_use net_raw_use;  /* what NET_RAW is wanted for */
+	enum policy_runtime_defaults runtime; /* runtimeDefaults: what pods start with */
 	/* ambient strategy */
 	enum policy_delivery delivery;
 	char *wrapper_path; /* where capgate-ambient is inside the app container */
-	char *image;	    /* capgate image (initContainer, imageVolume) */
+	char *image;	    /* capgate image (initContainer, imageVolume); NULL: none
+			     * configured, and no container is wrapped that needs it */
 	policy_entrypoint *entrypoints;
 	size_t n_entrypoints;
 } policy_nonroot;

@@ -389,6 +389,22 @@ int pyaml_dup(pyaml *y, const char *s, size_t len, char **out)
 	return 0;
 }
 
+const char *pyaml_path(char *out, size_t outsz, const char *path, const char *key)
+{
+	if (snprintf(out, outsz, "%s%s%s", path, path[0] != '\0' ? "." : "", key) < 0)
+		out[0] = '\0';
+	return out;
+}
+
+int pyaml_line(pyaml *y, yaml_node_t *n, const char *path, size_t max, char **out)
+{
+	const char *s;
+	size_t len;
+	if (pyaml_string(y, n, path, "a string", PYAML_TEXT_LINE, max, &s, &len) < 0)
+		return -1;
+	return pyaml_dup(y, s, len, out);
+}
+
 bool pyaml_is_image_glob(const char *s, size_t len)
 {
 	return len > 0 && memchr(s, ' ', len) == NULL;

@@ -86,6 +86,14 @@ int pyaml_int(pyaml *y, yaml_node_t *n, const char *path, long min, long max,
 int pyaml_enum(pyaml *y, yaml_node_t *n, const char *path, const char *const *names,
 	       int *out) CG_MUST_CHECK;
 
+/* "PATH.key" into out (cut when it does not fit: paths only appear in
+ * messages). Returns out. */
+const char *pyaml_path(char *out, size_t outsz, const char *path, const char *key);
+
+/* A one-line string of at most max bytes, copied into *out (freeing what
+ * *out held). */
+int pyaml_line(pyaml *y, yaml_node_t *n, const char *path, size_t max, char **out) CG_MUST_CHECK;
+
 /* The policy's value types. Each reader allocates what it stores in *out
  * (released by policy_free()), also on failure, so the caller only ever
  * frees the whole policy. */

@@ -9,7 +9,9 @@
 #include "policy/jsonsel.h"
 
 /* What the engine reads of a review; everything else is validated and
- * skipped (managedFields, status, env, probes, resources, oldObject...). */
+ * skipped (managedFields, status, env, probes...). oldObject is read with
+ * the object's schema: the engine compares the two pod specs and looks up
+ * the ephemeral containers that already exist. */
 #define SEL_OBJ(name, ...)                                                                         \
 	static const jsonsel_field name##_f[] = {__VA_ARGS__};                                     \
 	static const jsonsel name = {JSONSEL_OBJECT, name##_f,                                     \
@@ -17,19 +19,20 @@
 #define ALL (&jsonsel_all)
 
 SEL_OBJ(sel_named, {"name", ALL});
-SEL_OBJ(sel_mount, {"name", ALL}, {"mountPath", ALL});
 SEL_OBJ(sel_port, {"containerPort", ALL});
 static const jsonsel sel_ports = {JSONSEL_ARRAY, NULL, 0, &sel_port};
 static const jsonsel sel_named_list = {JSONSEL_ARRAY, NULL, 0, &sel_named};
-static const jsonsel sel_mounts = {JSONSEL_ARRAY, NULL, 0, &sel_mount};
+/* volumeMounts, resources and restartPolicy whole: capgate's own installer
+ * is recognised by its whole spec (policy/wrapper.c). */
 SEL_OBJ(sel_container, {"name", ALL}, {"image", ALL}, {"command", ALL}, {"args", ALL},
-	{"ports", &sel_ports}, {"securityContext", ALL}, {"volumeMounts", &sel_mounts});
+	{"ports", &sel_ports}, {"securityContext", ALL}, {"volumeMounts", ALL}, {"resources", ALL},
+	{"restartPolicy", ALL});
 static const jsonsel sel_containers = {JSONSEL_ARRAY, NULL, 0, &sel_container};
 SEL_OBJ(sel_meta, {"name", ALL}, {"generateName", ALL}, {"namespace", ALL}, {"labels", ALL},
-	{"annotations", ALL});
+	{"annotations", ALL}, {"ownerReferences", ALL}, {"deletionTimestamp", ALL});
 SEL_OBJ(sel_podspec, {"containers", &sel_containers}, {"initContainers", &sel_containers},
 	{"ephemeralContainers", &sel_containers}, {"securityContext", ALL}, {"hostNetwork", ALL},
-	{"os", ALL}, {"volumes", &sel_named_list});
+	{"hostUsers", ALL}, {"os", ALL}, {"volumes", &sel_named_list});
 SEL_OBJ(sel_template, {"metadata", &sel_meta}, {"spec", &sel_podspec});
 SEL_OBJ(sel_job_spec, {"template", &sel_template});
 SEL_OBJ(sel_job_template, {"spec", &sel_job_spec});
@@ -38,12 +41,13 @@ SEL_OBJ(sel_job_template, {"spec", &sel_job_spec});
  * the members do not collide. */
 SEL_OBJ(sel_spec, {"containers", &sel_containers}, {"initContainers", &sel_containers},
 	{"ephemeralContainers", &sel_containers}, {"securityContext", ALL}, {"hostNetwork", ALL},
-	{"os", ALL}, {"volumes", &sel_named_list}, {"template", &sel_template},
+	{"hostUsers", ALL}, {"os", ALL}, {"volumes", &sel_named_list}, {"template", &sel_template},
 	{"jobTemplate", &sel_job_template});
 SEL_OBJ(sel_object, {"apiVersion", ALL}, {"kind", ALL}, {"metadata", &sel_meta},
 	{"spec", &sel_spec}, {"template", &sel_template});
 SEL_OBJ(sel_request, {"uid", ALL}, {"kind", ALL}, {"subResource", ALL}, {"namespace", ALL},
-	{"name", ALL}, {"operation", ALL}, {"dryRun", ALL}, {"object", &sel_object});
+	{"name", ALL}, {"operation", ALL}, {"dryRun", ALL}, {"object", &sel_object},
+	{"oldObject", &sel_object});
 SEL_OBJ(sel_review, {"apiVersion", ALL}, {"kind", ALL}, {"request", &sel_request});
 
 const jsonsel *review_schema(void)
@@ -233,7 +237,10 @@ static int judge(const cg_policy *p, enum review_endpoint ep, json_t *review, bo
 				     .namespace = str_member(req, "namespace"),
 				     .sub_resource = str_member(req, "subResource"),
 				     .object = obj,
+				     .old_object = json_object_get(req, "oldObject"),
 				     .explain = ep == REVIEW_VALIDATE};
+		if (json_is_null(er.old_object))
+			er.old_object = NULL;
 		if (er.namespace == NULL)
 			er.namespace = "";
 		if (er.sub_resource == NULL)

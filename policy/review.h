@@ -3,7 +3,7 @@
  *
  * review_handle() decodes the body with a selective parser that validates
  * every byte but builds jansson values only for the fields the engine reads
- * (managedFields, status, volumes, env, probes and oldObject are checked and
+ * (managedFields, status, volumes, env and probes are checked and
  * skipped), in a per-thread arena, judges the object and writes the response.
  * Thread-safe: any number of threads may call it with the same policy.
  */

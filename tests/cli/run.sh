@@ -81,6 +81,45 @@ expect "check: unknown -o exits 2" 2 "" "-o must be report, patch, yaml or json"
 printf 'apiVersion: capgate.dev/v1\nkind: CapabilityPolicy\nmetadata: {name: p}\nspec:\n  allowedCapabilities: [NET_ADMN]\n' >"$T/policy.yaml"
 expect "check: a bad policy exits 2 with file:line:column" 2 "" 'policy.yaml:5:25: spec.allowedCapabilities: unknown capability "NET_ADMN"' \
 	-- check --policy "$T/policy.yaml" $POD
+# Integral numbers go out as integers (sigs.k8s.io/yaml reads 1e3 as 1000,
+# and Go refuses 1000.0 for an int64 field: kubectl apply would fail).
+printf 'apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: n, namespace: default}\nspec:\n  replicas: 1e3\n  template:\n    spec:\n      terminationGracePeriodSeconds: 30.0\n      containers:\n      - name: a\n        image: x\n        resources: {limits: {cpu: 0.5}}\n        securityContext: {capabilities: {drop: [ALL]}}\n' >"$T/numbers.yaml"
+"$CAPGATE" check -o json "$T/numbers.yaml" >"$T/out" 2>&1
+if grep -q '"replicas": 1000,' "$T/out" && grep -q '"terminationGracePeriodSeconds": 30,' "$T/out" &&
+	grep -q '"cpu": 0.5' "$T/out" && ! grep -q '1000\.0\|30\.0' "$T/out"; then
+	ok "check -o json: integral numbers as integers, others as they were"
+else
+	bad "check -o json: integral numbers as integers, others as they were" "$(grep -n 'replicas\|Grace\|cpu' "$T/out")"
+fi
+"$CAPGATE" check -o yaml "$T/numbers.yaml" >"$T/out" 2>&1
+if grep -q '^  replicas: 1000$' "$T/out" && grep -q 'terminationGracePeriodSeconds: 30$' "$T/out"; then
+	ok "check -o yaml: integral numbers as integers"
+else
+	bad "check -o yaml: integral numbers as integers" "$(grep -n 'replicas\|Grace' "$T/out")"
+fi
+
+# capgate.dev/applied: HOW:CONTAINER=CAP+CAP entries joined by ';'.
+"$CAPGATE" check -o json --policy tests/cases/nonroot-netraw-raw-wrapped/policy.yaml \
+	tests/cases/nonroot-netraw-raw-wrapped/input.yaml >"$T/out" 2>/dev/null
+if jq -e '.metadata.annotations["capgate.dev/applied"] | split(";")
+	| map(capture("^(?<how>sysctl|ambient):(?<c>[a-z0-9.-]+)=(?<caps>[A-Z_]+(\\+[A-Z_]+)*)$"))
+	| map("\(.how) \(.c) \(.caps)") == ["sysctl traceroute NET_BIND_SERVICE", "ambient traceroute NET_RAW"]' "$T/out" >/dev/null; then
+	ok "capgate.dev/applied parses as HOW:CONTAINER=CAPS;..."
+else
+	bad "capgate.dev/applied parses as HOW:CONTAINER=CAPS;..." "$(jq -r '.metadata.annotations' "$T/out")"
+fi
+
+# UPDATE options: what they need, and what they refuse.
+expect "check: --subresource needs --operation UPDATE" 2 "" "need --operation UPDATE" -- \
+	check --subresource ephemeralcontainers $POD
+expect "check: --old-object needs --operation UPDATE" 2 "" "need --operation UPDATE" -- \
+	check --old-object $POD $POD
+expect "check: only the ephemeralcontainers subresource" 2 "" "must be ephemeralcontainers" -- \
+	check --operation UPDATE --subresource status $POD
+expect "check: a missing --old-object file exits 2" 2 "" "old-object: .*nosuch.yaml" -- \
+	check --operation UPDATE --old-object "$T/nosuch.yaml" $POD
+expect "check: an UPDATE left as it is exits 1 and says why" 1 "not compliant, left as it is (a Job's template is immutable)" "" -- \
+	check --operation UPDATE --old-object tests/cases/harm-job-update/old.yaml tests/cases/harm-job-update/input.yaml
 expect "check --help" 0 "Exit status" "" -- check --help
 expect "capgate: unknown command exits 2" 2 "" 'unknown command "frobnicate"' -- frobnicate
 

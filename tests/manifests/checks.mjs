@@ -7,9 +7,12 @@
 //                                            hashed ConfigMap name and capgate's
 //                                            policy hash are set aside
 //   node checks.mjs subset LABEL EXPECTED ACTUAL   ACTUAL holds every field of EXPECTED
+//   node checks.mjs policy-image LABEL MANIFESTS POLICY IMAGE
+//                                            the ConfigMap's policy is POLICY
+//                                            naming IMAGE as the wrapper's
 import { readFileSync } from "node:fs";
 import { isDeepStrictEqual } from "node:util";
-import { parseAllDocuments } from "yaml";
+import { parse, parseAllDocuments } from "yaml";
 
 let failed = 0;
 function check(name, ok, detail) {
@@ -132,12 +135,28 @@ function openshiftChecks(objs) {
 	check("openshift: pods pinned to the SCC", find(objs, "Deployment").spec.template.metadata.annotations?.["openshift.io/required-scc"] === scc?.metadata.name);
 }
 
+// A policy as data, without the wrapper's image: capgate manifests sets
+// spec.nonRoot.ambient.image to the image it deploys, and rewrites the text
+// to do so (comments go); kustomize ships policy.yaml as written.
+function policyData(text) {
+	const p = parse(text);
+	const nr = p?.spec?.nonRoot;
+	if (nr?.ambient) {
+		delete nr.ambient.image;
+		if (Object.keys(nr.ambient).length === 0) delete nr.ambient;
+		if (Object.keys(nr).length === 0) delete p.spec.nonRoot;
+	}
+	return p;
+}
+
 // kustomize names the ConfigMap capgate-policy-<hash>; capgate manifests
 // names it capgate-policy and puts the policy's hash on the pod template.
 function normalize(objs) {
 	const s = JSON.stringify(objs).replace(/"capgate-policy-[a-z0-9]{10}"/g, '"capgate-policy"');
 	const out = JSON.parse(s);
 	for (const o of out) {
+		if (o.kind === "ConfigMap" && typeof o.data?.["policy.yaml"] === "string")
+			o.data["policy.yaml"] = policyData(o.data["policy.yaml"]);
 		const a = o.spec?.template?.metadata?.annotations;
 		if (a) {
 			delete a["capgate.dev/policy-sha256"];
@@ -188,6 +207,23 @@ case "same": {
 	const a = normalize(load(fa)), b = normalize(load(fb));
 	const keys = new Set([...a.keys(), ...b.keys()]);
 	for (const k of [...keys].sort()) check(`${label}: ${k} agrees`, a.has(k) && b.has(k) && !diff(a.get(k), b.get(k)), a.has(k) && b.has(k) ? diff(a.get(k), b.get(k)) : `only in ${a.has(k) ? fa : fb}`);
+	break;
+}
+case "policy-image": {
+	// The ConfigMap's policy is POLICY with spec.nonRoot.ambient.image set
+	// to IMAGE (byte for byte when POLICY names IMAGE already).
+	const [label, fm, fp, image] = args;
+	const text = load(fm).find((o) => o.kind === "ConfigMap")?.data?.["policy.yaml"] ?? "";
+	const file = readFileSync(fp, "utf8");
+	const got = parse(text), want = parse(file);
+	want.spec ??= {};
+	want.spec.nonRoot ??= {};
+	want.spec.nonRoot.ambient ??= {};
+	const named = want.spec.nonRoot.ambient.image;
+	want.spec.nonRoot.ambient.image ??= image;
+	check(`${label}: the ConfigMap's policy names the image`, got?.spec?.nonRoot?.ambient?.image === (named ?? image), got?.spec?.nonRoot?.ambient);
+	check(`${label}: the ConfigMap's policy is the file otherwise`, !diff(want, got), diff(want, got));
+	if (named === image) check(`${label}: a policy that names the image is kept verbatim`, text === file);
 	break;
 }
 case "subset": {

@@ -136,7 +136,6 @@ if "$CAPGATE" manifests $args >"$tmp/filled.yaml" 2>"$tmp/err" &&
 		const res = [
 			["caBundle is the CA file, base64", hooks.length === 2 && hooks.every((h) =>
 				Buffer.from(h.webhooks[0].clientConfig.caBundle, "base64").equals(ca))],
-			["ConfigMap holds the policy file verbatim", l.find((o) => o.kind === "ConfigMap").data["policy.yaml"] === pol],
 			["image set", l.find((o) => o.kind === "Deployment").spec.template.spec.containers[0].image === "reg.example/cg:1.2"],
 			["namespace team-a throughout", l.every((o) => o.metadata.namespace === undefined || o.metadata.namespace === "team-a")],
 		];
@@ -144,6 +143,23 @@ if "$CAPGATE" manifests $args >"$tmp/filled.yaml" 2>"$tmp/err" &&
 		for (const [n, okk] of res) { console.log(`${okk ? "ok" : "not ok"} - filled: ${n}`); bad += !okk; }
 		process.exit(bad ? 1 : 0);
 	' "$tmp/filled.json" "$tmp/ca.crt" "$pol" || failed=1
+	# The policy names the image deployed: the wrapper is copied from it.
+	tap "$C" policy-image "filled" "$tmp/filled.json" "$pol" reg.example/cg:1.2
+	node -e 'const l = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")).items;
+		require("fs").writeFileSync(process.argv[2], l.find((o) => o.kind === "ConfigMap").data["policy.yaml"]);' \
+		"$tmp/filled.json" "$tmp/filled-policy.yaml"
+	expect_exit 0 "filled: the ConfigMap's policy loads" "$CAPGATE" check --policy "$tmp/filled-policy.yaml" /dev/null
+	same=tests/manifests/scc-cases/ambient-init/policy.yaml
+	"$CAPGATE" manifests --namespace a --policy $same --image registry.example.com/capgate:0.1.0 -o json >"$tmp/same.json" 2>"$tmp/err"
+	tap "$C" policy-image "same image" "$tmp/same.json" $same registry.example.com/capgate:0.1.0
+	"$CAPGATE" manifests --namespace a --policy $same --image reg.example/other:2 >/dev/null 2>"$tmp/err"
+	if grep -q 'nonRoot.ambient.image is "registry.example.com/capgate:0.1.0", not --image "reg.example/other:2"' "$tmp/err"; then
+		ok "manifests: warns when the policy names another image"
+	else
+		not_ok "manifests: warns when the policy names another image"
+	fi
+	"$CAPGATE" manifests --namespace a -o json >"$tmp/default.json" 2>/dev/null
+	tap "$C" policy-image "default policy" "$tmp/default.json" policy/default.yaml capgate:0.1.0
 else
 	not_ok "capgate manifests with namespace, policy, caBundle and image"
 	sed 's/^/# /' "$tmp/err" | head -5

@@ -122,9 +122,11 @@ static void test_default_policy(void **state)
 	assert_int_equal(p->on_error, POLICY_ERROR_DENY);
 	assert_int_equal(p->nonroot.unprivileged_port_start, -1);
 	assert_int_equal(p->nonroot.net_raw_use, POLICY_NET_RAW_PING);
+	assert_int_equal(p->nonroot.runtime, POLICY_RUNTIME_CLOSED);
 	assert_int_equal(p->nonroot.delivery, POLICY_DELIVERY_INIT_CONTAINER);
 	assert_string_equal(p->nonroot.wrapper_path, "/capgate/capgate-ambient");
-	assert_string_equal(p->nonroot.image, "capgate:0.1.0");
+	/* No image every cluster can pull: none unless the admin names it. */
+	assert_null(p->nonroot.image);
 	assert_int_equal(p->nonroot.n_entrypoints, 0);
 	assert_strlist(&p->exemptions.namespaces, 1, "kube-system");
 	assert_int_equal(p->exemptions.images.n, 0);
@@ -163,6 +165,7 @@ static void assert_full(const cg_policy *p)
 	const policy_nonroot *nr = &p->nonroot;
 	assert_int_equal(nr->unprivileged_port_start, 80);
 	assert_int_equal(nr->net_raw_use, POLICY_NET_RAW_RAW);
+	assert_int_equal(nr->runtime, POLICY_RUNTIME_OPEN);
 	assert_int_equal(nr->delivery, POLICY_DELIVERY_IMAGE_VOLUME);
 	assert_string_equal(nr->wrapper_path, "/opt/capgate/ambient");
 	assert_string_equal(nr->image, "registry.example.com/capgate:1.2.3");

@@ -144,20 +144,28 @@ static void test_mutate_applies_and_is_idempotent(void **state)
 	cg_error err = {0};
 	if (jsonpatch_apply(obj, patch, &after, &err) < 0)
 		fail_msg("patch does not apply: %s", err.msg);
-	/* checkout: NET_RAW stripped, NET_BIND_SERVICE replaced by the sysctl
-	 * for port 80; log-shipper drops ALL. */
+	/* checkout (uid 10001, fsGroup 2000): NET_BIND_SERVICE kept (binaries
+	 * with file capabilities need it in the bounding set) and made to work
+	 * by the sysctl for port 80; NET_RAW stripped, ping_group_range stands
+	 * in for it; log-shipper drops ALL. */
 	json_t *sysctls = jsonpatch_get(after, "/spec/securityContext/sysctls");
-	assert_int_equal(json_array_size(sysctls), 1);
+	assert_int_equal(json_array_size(sysctls), 2);
+	assert_string_equal(json_string_value(json_object_get(json_array_get(sysctls, 0), "name")),
+			    "net.ipv4.ip_unprivileged_port_start");
 	assert_string_equal(json_string_value(json_object_get(json_array_get(sysctls, 0), "value")),
 			    "80");
+	assert_string_equal(json_string_value(json_object_get(json_array_get(sysctls, 1), "value")),
+			    "2000 2000");
 	assert_string_equal(
 		json_string_value(jsonpatch_get(
 			after, "/spec/containers/1/securityContext/capabilities/drop/0")),
 		"ALL");
-	assert_null(jsonpatch_get(after, "/spec/containers/0/securityContext/capabilities/add"));
+	json_t *add = jsonpatch_get(after, "/spec/containers/0/securityContext/capabilities/add");
+	assert_int_equal(json_array_size(add), 1);
+	assert_string_equal(json_string_value(json_array_get(add, 0)), "NET_BIND_SERVICE");
 	assert_string_equal(json_string_value(jsonpatch_get(
 				    after, "/metadata/annotations/capgate.dev~1applied")),
-			    "sysctl:checkout=NET_BIND_SERVICE");
+			    "sysctl:checkout=NET_BIND_SERVICE+NET_RAW");
 
 	char *again = with_object(review, after);
 	json_t *resp2 = run(REVIEW_MUTATE, again, strlen(again), &sum);
@@ -238,10 +246,18 @@ static void test_operations_and_subresources(void **state)
 	assert_int_equal(json_array_size(p), 2);
 	json_decref(p);
 	json_decref(r);
-	/* A Pod UPDATE cannot change its containers: left alone. */
+	/* A Pod UPDATE cannot change its containers: judged, warned about,
+	 * never patched; /validate allows it too. */
 	r = run_pod(REVIEW_MUTATE, "UPDATE", "", "false", spec, &sum);
 	assert_null(response_patch(r));
-	assert_string_equal(sum.decision, "allowed");
+	assert_string_equal(sum.decision, "warned");
+	assert_non_null(
+		strstr(json_string_value(json_array_get(
+			       json_object_get(json_object_get(r, "response"), "warnings"), 0)),
+		       "not patched (a Pod's containers are immutable)"));
+	json_decref(r);
+	r = run_pod(REVIEW_VALIDATE, "UPDATE", "", "false", spec, &sum);
+	assert_true(json_is_true(json_object_get(json_object_get(r, "response"), "allowed")));
 	json_decref(r);
 	/* pods/ephemeralcontainers: only the ephemeral containers. */
 	r = run_pod(REVIEW_MUTATE, "UPDATE", "ephemeralcontainers", "false", spec, &sum);
@@ -261,6 +277,51 @@ static void test_operations_and_subresources(void **state)
 	/* DELETE carries nothing to judge. */
 	r = run_pod(REVIEW_MUTATE, "DELETE", "", "false", spec, &sum);
 	assert_null(response_patch(r));
+	json_decref(r);
+}
+
+#define EPHEMERAL_REVIEW                                                                           \
+	"{\"apiVersion\":\"admission.k8s.io/v1\",\"kind\":\"AdmissionReview\",\"request\":{"       \
+	"\"uid\":\"u-2\",\"kind\":{\"group\":\"\",\"version\":\"v1\",\"kind\":\"Pod\"},"           \
+	"\"namespace\":\"default\",\"operation\":\"UPDATE\",\"subResource\":"                      \
+	"\"ephemeralcontainers\","                                                                 \
+	"\"object\":{\"metadata\":{\"name\":\"p\"},\"spec\":{\"containers\":[{\"name\":\"a\"}],"   \
+	"\"ephemeralContainers\":[{\"name\":\"old\",\"image\":\"x\"},{\"name\":\"new\",\"image\":" \
+	"\"x\"}]}},"                                                                               \
+	"\"oldObject\":{\"metadata\":{\"name\":\"p\"},\"spec\":{\"containers\":[{\"name\":\"a\"}]" \
+	","                                                                                        \
+	"\"ephemeralContainers\":[%s]}}}}"
+
+/* The codec reads oldObject: on pods/ephemeralcontainers only the
+ * ephemeral containers it does not hold are judged ("existing ephemeral
+ * containers may not be changed"). */
+static void test_old_object_ephemeral(void **state)
+{
+	(void)state;
+	char body[2048];
+	review_summary sum;
+	snprintf(body, sizeof(body), EPHEMERAL_REVIEW, "{\"name\":\"old\",\"image\":\"x\"}");
+	json_t *r = run(REVIEW_MUTATE, body, strlen(body), &sum);
+	json_t *p = response_patch(r);
+	assert_int_equal(json_array_size(p), 1);
+	assert_string_equal(json_string_value(json_object_get(json_array_get(p, 0), "path")),
+			    "/spec/ephemeralContainers/1/securityContext");
+	json_decref(p);
+	json_decref(r);
+	/* Both already there (a retry): nothing to judge. */
+	snprintf(body, sizeof(body), EPHEMERAL_REVIEW, "{\"name\":\"old\"},{\"name\":\"new\"}");
+	r = run(REVIEW_MUTATE, body, strlen(body), &sum);
+	assert_null(response_patch(r));
+	assert_string_equal(sum.decision, "allowed");
+	json_decref(r);
+	/* oldObject null (as for CREATE): every ephemeral container is new. */
+	snprintf(body, sizeof(body), EPHEMERAL_REVIEW, "");
+	char *at = strstr(body, "\"oldObject\":");
+	snprintf(at, sizeof(body) - (size_t)(at - body), "\"oldObject\":null}}");
+	r = run(REVIEW_MUTATE, body, strlen(body), &sum);
+	p = response_patch(r);
+	assert_int_equal(json_array_size(p), 2);
+	json_decref(p);
 	json_decref(r);
 }
 
@@ -434,6 +495,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_mutate_applies_and_is_idempotent),
 		cmocka_unit_test(test_operations_and_subresources),
+		cmocka_unit_test(test_old_object_ephemeral),
 		cmocka_unit_test(test_not_a_review),
 		cmocka_unit_test(test_cannot_judge_is_denied),
 		cmocka_unit_test(test_parser_no_hiding),

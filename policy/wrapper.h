@@ -1,0 +1,25 @@
+/* The capgate-ambient wrapper as the engine injects it: the container's
+ * command, its volume and the root init container that installs it with
+ * its file capability. Internal to the engine (nonroot.c decides when).
+ */
+#ifndef CG_WRAPPER_H
+#define CG_WRAPPER_H
+
+#include "policy/engine_ctx.h"
+
+/* capgate's own installer: its whole generated spec (name, image, command,
+ * args, securityContext, volumeMounts, resources), in a pod where some
+ * container already runs the wrapper. It alone may add SETFCAP; anything
+ * else named like it is judged like any container. */
+bool wrapper_is_installer(engine_ctx *c, const engine_ctr *ct);
+
+/* Makes the wrapper raise caps for the container. Returns 1 when done (or
+ * already done), 0 when it cannot be (*why says why, for a message),
+ * negative on a field of the wrong type. */
+int wrapper_wrap(engine_ctx *c, engine_ctr *ct, caps_set caps, const char **why) CG_MUST_CHECK;
+
+/* The pod-level part: the wrapper's volume and installer, when some
+ * container needs them. */
+int wrapper_finish(engine_ctx *c) CG_MUST_CHECK;
+
+#endif
