@@ -9,20 +9,10 @@
 # listed test that passes prints `ok - ... # TODO` and is counted as an
 # unexpected pass: then delete its line here.
 #
-# All four are issue 9 (do no harm): capgate's sysctl strategy strips the
-# NET_BIND_SERVICE the container asked for (an `+ep` entrypoint then fails
-# execve with EPERM), drop ALL takes NET_BIND_SERVICE from a root container
-# that declares port 80, and the policy cannot yet say that the nodes'
-# runtime already opens ports and ICMP (`nonRoot.runtimeDefaults: open` is
-# issue 9's proposed key; rename it in policies/runtime-open.yaml if the
-# engine names it differently).
-E2E_TODO_REASON="expected failure until issue 9 (do no harm) lands"
-E2E_EXPECTED_FAILURES='
-1x/dnh-ep-after      err: exec /probe-ep: operation not permitted
-2x/dnh-ep-after      err: exec /probe-ep: operation not permitted
-1x/dnh-root80-after  out: uid=0 .*CapBnd=0{16} .*bind:80=EACCES
-2x/runtime-open      unknown key "runtimeDefaults"
-'
+# None today: issue 9 (do no harm) landed and its four expected failures
+# (+ep entrypoint, root on :80, runtimeDefaults: open) now pass.
+E2E_TODO_REASON="expected failure"
+E2E_EXPECTED_FAILURES=''
 
 # --- capgate-ambient's refusals ---------------------------------------------
 # Exit code and the stable parts of each message (ambient/README.md). The
