@@ -42,6 +42,10 @@ static bool pruned_of(json_t *part, json_t *whole, int depth)
 		json_t *v;
 		json_object_keylen_foreach(part, k, n, v)
 		{
+			/* The template digest is the parser's own member. */
+			if (strcmp(k, REVIEW_TEMPLATE_DIGEST) == 0 &&
+			    json_object_getn(whole, k, n) == NULL && json_string_length(v) == 64)
+				continue;
 			if (!pruned_of(v, json_object_getn(whole, k, n), depth + 1))
 				return false;
 		}

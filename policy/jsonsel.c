@@ -5,7 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-const jsonsel jsonsel_all = {JSONSEL_ALL, NULL, 0, NULL};
+#include <openssl/evp.h>
+
+const jsonsel jsonsel_all = {JSONSEL_ALL, NULL, 0, NULL, NULL};
 
 typedef struct parser {
 	const unsigned char *s;
@@ -428,8 +430,28 @@ static int skip(parser *p)
 	}
 }
 
+/* Sets member sel->digest_key of obj to the SHA-256 of the raw bytes
+ * [from, p->s): the whole object as it stood in the input. */
+static int add_digest(parser *p, const jsonsel *sel, json_t *obj, const unsigned char *from)
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0;
+	char hex[2 * EVP_MAX_MD_SIZE + 1];
+	if (EVP_Digest(from, (size_t)(p->s - from), md, &mdlen, EVP_sha256(), NULL) != 1)
+		return cg_error_set(p->err, ENOMEM, "SHA-256 of an object failed");
+	for (unsigned int i = 0; i < mdlen; i++) {
+		hex[2 * i] = "0123456789abcdef"[md[i] >> 4];
+		hex[2 * i + 1] = "0123456789abcdef"[md[i] & 15];
+	}
+	if (json_object_set_new_nocheck(obj, sel->digest_key,
+					json_stringn_nocheck(hex, 2 * (size_t)mdlen)) < 0)
+		return cg_error_set(p->err, ENOMEM, "out of memory");
+	return 0;
+}
+
 static int object(parser *p, const jsonsel *sel, json_t **out)
 {
+	const unsigned char *from = p->s;
 	json_t *obj = NULL;
 	if (out) {
 		if (sel->kind != JSONSEL_OBJECT)
@@ -442,7 +464,7 @@ static int object(parser *p, const jsonsel *sel, json_t **out)
 	ws(p);
 	if (p->s < p->end && *p->s == '}') {
 		p->s++;
-		return 0;
+		return obj && sel->digest_key ? add_digest(p, sel, obj, from) : 0;
 	}
 	for (;;) {
 		ws(p);
@@ -490,7 +512,7 @@ static int object(parser *p, const jsonsel *sel, json_t **out)
 		}
 		if (p->s < p->end && *p->s == '}') {
 			p->s++;
-			return 0;
+			return obj && sel->digest_key ? add_digest(p, sel, obj, from) : 0;
 		}
 		return fail(p, "expected ',' or '}' in an object");
 	}

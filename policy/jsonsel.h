@@ -35,6 +35,13 @@ typedef struct jsonsel {
 	const struct jsonsel_field *fields; /* JSONSEL_OBJECT */
 	size_t n_fields;
 	const struct jsonsel *items; /* JSONSEL_ARRAY */
+	/* JSONSEL_OBJECT: when set, the built object also gets this member,
+	 * the SHA-256 (hex) of the object's raw bytes in the input. Pruning
+	 * hides what was skipped; the digest lets two pruned objects be
+	 * compared for what they really were (json_equal compares it too).
+	 * Being built by the parser, it cannot collide with an input member:
+	 * members outside the schema are never built. */
+	const char *digest_key;
 } jsonsel;
 
 typedef struct jsonsel_field {

@@ -10,30 +10,40 @@
 
 /* What the engine reads of a review; everything else is validated and
  * skipped (managedFields, status, env, probes...). oldObject is read with
- * the object's schema: the engine compares the two pod specs and looks up
- * the ephemeral containers that already exist. */
+ * the object's schema: the engine compares the two pod templates (through
+ * their digests, below) and looks up the ephemeral containers that already
+ * exist. */
 #define SEL_OBJ(name, ...)                                                                         \
 	static const jsonsel_field name##_f[] = {__VA_ARGS__};                                     \
 	static const jsonsel name = {JSONSEL_OBJECT, name##_f,                                     \
-				     sizeof(name##_f) / sizeof(name##_f[0]), NULL}
+				     sizeof(name##_f) / sizeof(name##_f[0]), NULL, NULL}
 #define ALL (&jsonsel_all)
 
 SEL_OBJ(sel_named, {"name", ALL});
 SEL_OBJ(sel_port, {"containerPort", ALL});
-static const jsonsel sel_ports = {JSONSEL_ARRAY, NULL, 0, &sel_port};
-static const jsonsel sel_named_list = {JSONSEL_ARRAY, NULL, 0, &sel_named};
+static const jsonsel sel_ports = {JSONSEL_ARRAY, NULL, 0, &sel_port, NULL};
+static const jsonsel sel_named_list = {JSONSEL_ARRAY, NULL, 0, &sel_named, NULL};
 /* volumeMounts, resources and restartPolicy whole: capgate's own installer
  * is recognised by its whole spec (policy/wrapper.c). */
 SEL_OBJ(sel_container, {"name", ALL}, {"image", ALL}, {"command", ALL}, {"args", ALL},
 	{"ports", &sel_ports}, {"securityContext", ALL}, {"volumeMounts", ALL}, {"resources", ALL},
 	{"restartPolicy", ALL});
-static const jsonsel sel_containers = {JSONSEL_ARRAY, NULL, 0, &sel_container};
+static const jsonsel sel_containers = {JSONSEL_ARRAY, NULL, 0, &sel_container, NULL};
 SEL_OBJ(sel_meta, {"name", ALL}, {"generateName", ALL}, {"namespace", ALL}, {"labels", ALL},
 	{"annotations", ALL}, {"ownerReferences", ALL}, {"deletionTimestamp", ALL});
 SEL_OBJ(sel_podspec, {"containers", &sel_containers}, {"initContainers", &sel_containers},
 	{"ephemeralContainers", &sel_containers}, {"securityContext", ALL}, {"hostNetwork", ALL},
 	{"hostUsers", ALL}, {"os", ALL}, {"volumes", &sel_named_list});
-SEL_OBJ(sel_template, {"metadata", &sel_meta}, {"spec", &sel_podspec});
+/* A pod template also carries the digest of its raw bytes: the engine
+ * spares an UPDATE a denial only when the whole template is unchanged
+ * (policy/engine.c), and the pruned trees alone would call two templates
+ * that differ in a skipped field (an env value) equal. The apiserver
+ * serialises object and oldObject with the same encoder, so equal templates
+ * are equal bytes. */
+static const jsonsel_field sel_template_f[] = {{"metadata", &sel_meta}, {"spec", &sel_podspec}};
+static const jsonsel sel_template = {JSONSEL_OBJECT, sel_template_f,
+				     sizeof(sel_template_f) / sizeof(sel_template_f[0]), NULL,
+				     REVIEW_TEMPLATE_DIGEST};
 SEL_OBJ(sel_job_spec, {"template", &sel_template});
 SEL_OBJ(sel_job_template, {"spec", &sel_job_spec});
 /* `spec` of any kind: a Pod's spec, or a workload's spec holding a template

@@ -325,6 +325,59 @@ static void test_old_object_ephemeral(void **state)
 	json_decref(r);
 }
 
+#define DEPLOY_UPDATE                                                                              \
+	"{\"apiVersion\":\"admission.k8s.io/v1\",\"kind\":\"AdmissionReview\",\"request\":{"       \
+	"\"uid\":\"u-3\",\"kind\":{\"group\":\"apps\",\"version\":\"v1\",\"kind\":\"Deployment\"}" \
+	","                                                                                        \
+	"\"namespace\":\"default\",\"operation\":\"UPDATE\","                                      \
+	"\"object\":{\"metadata\":{\"name\":\"d\",\"labels\":{\"l\":\"%s\"}},\"spec\":{"           \
+	"\"template\":{\"spec\":{\"containers\":[{\"name\":\"a\",\"image\":\"x\",\"env\":"         \
+	"[{\"name\":\"FOO\",\"value\":\"%s\"}],\"securityContext\":{\"capabilities\":"             \
+	"{\"add\":[\"SYS_ADMIN\"]}}}]}}}},"                                                        \
+	"\"oldObject\":{\"metadata\":{\"name\":\"d\",\"labels\":{\"l\":\"1\"}},\"spec\":{"         \
+	"\"template\":{\"spec\":{\"containers\":[{\"name\":\"a\",\"image\":\"x\",\"env\":"         \
+	"[{\"name\":\"FOO\",\"value\":\"1\"}],\"securityContext\":{\"capabilities\":"              \
+	"{\"add\":[\"SYS_ADMIN\"]}}}]}}}}}}"
+
+/* An UPDATE is spared a denial only when it leaves the whole pod template
+ * as it was (policy/engine.c). The codec builds only what the engine reads,
+ * so a change in a skipped field (an env value: a rollout) must still count
+ * as a change, through the template's digest; a label on the Deployment
+ * alone must not. */
+static void test_update_whole_template(void **state)
+{
+	(void)state;
+	static const char deny[] = "apiVersion: capgate.dev/v1\nkind: CapabilityPolicy\n"
+				   "metadata: {name: deny}\nspec: {onDisallowed: deny}\n";
+	cg_policy *strict = NULL;
+	cg_error err = {0};
+	if (policy_load(deny, sizeof(deny) - 1, "deny", &strict, &err) < 0)
+		fail_msg("%s", err.msg);
+	char body[4096];
+	const struct {
+		const char *label, *env;
+		bool allowed;
+	} cases[] = {{"2", "1", true}, {"1", "2", false}, {"2", "2", false}};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		snprintf(body, sizeof(body), DEPLOY_UPDATE, cases[i].label, cases[i].env);
+		cg_buf out = {0};
+		review_summary sum;
+		assert_int_equal(
+			review_handle(strict, REVIEW_MUTATE, body, strlen(body), &out, &sum, &err),
+			0);
+		json_t *r = json_loadb(out.data, out.len, 0, NULL);
+		assert_non_null(r);
+		json_t *allowed = json_object_get(json_object_get(r, "response"), "allowed");
+		if (json_is_true(allowed) != cases[i].allowed)
+			fail_msg("label %s, env %s: allowed is %s, want %s", cases[i].label,
+				 cases[i].env, json_is_true(allowed) ? "true" : "false",
+				 cases[i].allowed ? "true" : "false");
+		json_decref(r);
+		buf_free(&out);
+	}
+	policy_free(strict);
+}
+
 /* Bodies that are not AdmissionReviews: an error naming what is wrong. */
 static void test_not_a_review(void **state)
 {
@@ -496,6 +549,7 @@ int main(void)
 		cmocka_unit_test(test_mutate_applies_and_is_idempotent),
 		cmocka_unit_test(test_operations_and_subresources),
 		cmocka_unit_test(test_old_object_ephemeral),
+		cmocka_unit_test(test_update_whole_template),
 		cmocka_unit_test(test_not_a_review),
 		cmocka_unit_test(test_cannot_judge_is_denied),
 		cmocka_unit_test(test_parser_no_hiding),
