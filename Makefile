@@ -58,7 +58,12 @@ $(BUILD)/tests/test_%: tests/unit/test_%.c $(BUILD)/libcapgate.a
 test: deps
 	@$(MAKE) --no-print-directory check-tests
 
-check-tests: all $(UNIT_BIN)
+# The differential test's bridge to the engine (tests/admission-policy).
+$(BUILD)/tests/admission-driver: tests/admission-policy/driver.c $(BUILD)/libcapgate.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS_ALL) $(CFLAGS_ALL) $(LDFLAGS_ALL) -o $@ $< $(BUILD)/libcapgate.a $(LIBS)
+
+check-tests: all $(UNIT_BIN) $(BUILD)/tests/admission-driver
 	@BUILD=$(BUILD) CAPGATE=$(abspath $(BUILD)/capgate) \
 	  CAPGATE_AMBIENT=$(abspath $(BUILD)/capgate-ambient) sh tests/run-suites.sh $(UNIT_BIN)
 

@@ -260,9 +260,9 @@ static int exempt(expr *e, const cg_policy *p, cg_error *err)
 
 /* Capability name normalised as caps_lookup() does: upper case (ASCII),
  * a CAP_ prefix dropped when something follows it. */
-#define NORM(n)                                                                                    \
-	"(" n ".upperAscii().startsWith(\"CAP_\") && " n ".size() > 4 ? " n                        \
-	".upperAscii().substring(4) : " n ".upperAscii())"
+#define NORM_N                                                                                     \
+	"(n.upperAscii().startsWith(\"CAP_\") && n.size() > 4 ?\n"                                 \
+	"      n.upperAscii().substring(4) : n.upperAscii())"
 
 static const char *const lists[] = {"initContainers", "containers", "ephemeralContainers"};
 
@@ -473,45 +473,39 @@ static int container_vars(json_t *v, const cg_policy *p, cg_error *err)
 		"    r.capabilities.add != null)})");
 	if (add_var(v, "raw", &e, err) < 0)
 		return -1;
-	/* tidy: every name already canonical and given once (engine.c). */
-	put(&e,
-	    "variables.raw.map(r, {\"list\": r.list, \"index\": r.index, \"name\": r.name,\n"
-	    "  \"securityContext\": r.securityContext, \"capabilities\": r.capabilities,\n"
-	    "  \"own\": r.own, \"privileged\": r.privileged, \"hasAdd\": r.hasAdd,\n"
-	    "  \"addN\": dyn(r.add.map(n, " NORM(
-		    "n") ")),\n"
-			 "  \"dropN\": dyn(r.drop.map(n, " NORM(
-				 "n") ")),\n"
-				      "  \"unknownAdd\": dyn(r.add.map(n, " NORM(
-					      "n") ").filter(n,\n"
-						   "    !(n in variables.capabilityNames))),\n"
-						   "  \"unknownDrop\": dyn(r.drop.exists(n, "
-						   "!(" NORM(
-							   "n") " in "
-								"variables.capabilityNames))),\n"
-								"  \"tidy\": dyn(r.add.all(n, n in "
-								"variables.capabilityNames &&\n"
-								"      r.add.filter(m, m == "
-								"n).size() == 1) &&\n"
-								"    r.drop.all(n, n in "
-								"variables.capabilityNames && "
-								"r.drop.filter(m, m == "
-								"n).size() == 1))})");
+	/* tidy: every name already canonical and given once (engine.c). An
+	 * unknown name that normalises to "" is removed without being named,
+	 * as the engine does (read_caps lists it as "", which reads as none). */
+	put(&e, "variables.raw.map(r, {\"list\": r.list, \"index\": r.index, \"name\": r.name,\n"
+		"  \"securityContext\": r.securityContext, \"capabilities\": r.capabilities,\n"
+		"  \"own\": r.own, \"privileged\": r.privileged, \"hasAdd\": r.hasAdd,\n"
+		"  \"addN\": dyn(r.add.map(n, " NORM_N ")),\n"
+		"  \"dropN\": dyn(r.drop.map(n, " NORM_N ")),\n"
+		"  \"unknownAdd\": dyn(r.add.map(n, " NORM_N ").filter(n,\n"
+		"    n != \"\" && !(n in variables.capabilityNames))),\n"
+		"  \"unknownDrop\": dyn(r.drop.exists(n,\n"
+		"    !(" NORM_N " in variables.capabilityNames))),\n"
+		"  \"tidy\": dyn(r.add.all(n, n in variables.capabilityNames &&\n"
+		"      r.add.filter(m, m == n).size() == 1) &&\n"
+		"    r.drop.all(n, n in variables.capabilityNames &&\n"
+		"      r.drop.filter(m, m == n).size() == 1))})");
 	if (add_var(v, "named", &e, err) < 0)
 		return -1;
 	/* A specific drop wins over an add and over defaultAdd; ALL in drop is
-	 * the baseline and cancels nothing. */
+	 * the baseline and cancels nothing. Sets are unordered lists here; the
+	 * webhook's order (capability number, ALL last) is applied only where
+	 * lists are written out. */
 	put(&e, "variables.named.map(r, {\"list\": r.list, \"index\": r.index, \"name\": r.name,\n"
 		"  \"securityContext\": r.securityContext, \"capabilities\": r.capabilities,\n"
 		"  \"privileged\": r.privileged, \"hasAdd\": r.hasAdd, \"addN\": r.addN,\n"
 		"  \"dropN\": r.dropN, \"unknownAdd\": r.unknownAdd, \"unknownDrop\": "
 		"r.unknownDrop,\n"
 		"  \"tidy\": r.tidy,\n"
-		"  \"want\": dyn(variables.capabilityNames.filter(x,\n"
-		"    (x in r.addN || x in variables.defaultAdd) && !(x != \"ALL\" && x in "
-		"r.dropN))),\n"
-		"  \"mustDrop\": dyn(variables.capabilityNames.filter(x,\n"
-		"    x in variables.requiredDrop || (x != \"ALL\" && x in r.dropN))),\n"
+		"  \"want\": dyn((r.addN.filter(x, x in variables.capabilityNames) + "
+		"variables.defaultAdd)\n"
+		"    .filter(x, x == \"ALL\" || !(x in r.dropN))),\n"
+		"  \"mustDrop\": dyn(variables.requiredDrop +\n"
+		"    r.dropN.filter(x, x != \"ALL\" && x in variables.capabilityNames)),\n"
 		"  \"allowedHere\": dyn(r.own ? variables.allowed + [\"SETFCAP\"] : "
 		"variables.allowed)})");
 	if (add_var(v, "wanted", &e, err) < 0)
@@ -524,8 +518,8 @@ static int container_vars(json_t *v, const cg_policy *p, cg_error *err)
 		"  \"badPrivileged\": dyn(r.privileged && !variables.allowPrivileged),\n"
 		"  \"compliant\": dyn(r.tidy && !r.unknownDrop && r.mustDrop.all(x, x in r.dropN) "
 		"&&\n"
-		"    variables.capabilityNames.all(x,\n"
-		"      (x in r.addN) == (x in r.want && x in r.allowedHere)))})");
+		"    r.addN.all(x, x in r.want && x in r.allowedHere) &&\n"
+		"    r.want.all(x, !(x in r.allowedHere) || x in r.addN))})");
 	if (add_var(v, "verdicts", &e, err) < 0)
 		return -1;
 	put(&e, "variables.denyDisallowed && variables.verdicts.exists(r,\n"
@@ -539,16 +533,20 @@ static int container_vars(json_t *v, const cg_policy *p, cg_error *err)
 	"(r.list == \"containers\" ? \"container\" : r.list == \"initContainers\" ?\n"             \
 	"    \"initContainer\" : \"ephemeralContainer\") + \" \\\"\" +\n"                          \
 	"    (r.name != null ? r.name : \"?\") + \"\\\"\""
-	put(&e, "variables.verdicts.filter(r, size(r.disallowed) > 0 || size(r.unknownAdd) > 0)"
-		".map(r,\n  " LABEL " + \" adds \" +\n"
-		"    (r.disallowed + r.unknownAdd).join(\", \") + \" (not in "
-		"allowedCapabilities)\") +\n"
-		"variables.verdicts.filter(r, r.badPrivileged).map(r,\n  " LABEL
-		" + \" is privileged (allowPrivileged is false)\") +\n"
-		"variables.verdicts.filter(r, !r.compliant).map(r,\n  " LABEL
-		" + \" must have capabilities \" +\n"
-		"    (size(r.keep) > 0 ? \"add [\" + r.keep.join(\", \") + \"], \" : \"\") +\n"
-		"    \"drop [\" + r.mustDrop.join(\", \") + \"]\")");
+	put(&e,
+	    "variables.verdicts.filter(r, size(r.disallowed) > 0 || size(r.unknownAdd) > 0)"
+	    ".map(r,\n  " LABEL " + \" adds \" +\n"
+	    "    (r.disallowed + r.unknownAdd).join(\", \") + \" (not in "
+	    "allowedCapabilities)\") +\n"
+	    "variables.verdicts.filter(r, r.badPrivileged).map(r,\n  " LABEL
+	    " + \" is privileged (allowPrivileged is false)\") +\n"
+	    "variables.verdicts.filter(r, !r.compliant).map(r,\n  " LABEL
+	    " + \" must have capabilities \" +\n"
+	    "    (size(r.keep) > 0 ? \"add [\" +\n"
+	    "      variables.capabilityNames.filter(x, x in r.keep).join(\", \") + \"], \" : \"\") "
+	    "+\n"
+	    "    \"drop [\" + variables.capabilityNames.filter(x, x in r.mustDrop).join(\", \") + "
+	    "\"]\")");
 #undef LABEL
 	return add_var(v, "problems", &e, err);
 }
@@ -600,9 +598,12 @@ char *cel_audit_value(const char *mode)
 /* Per-field operations: capabilities are rewritten member by member (drop,
  * then add or its removal), never replaced as a whole; a missing
  * securityContext or capabilities is added with what it must hold. */
-#define CTR_PATH "variables.specPath + \"/\" + r.list + \"/\" + string(r.index) + "
+#define CTR_PATH    "variables.specPath + \"/\" + r.list + \"/\" + string(r.index) + "
+#define KEEP_SORTED "variables.capabilityNames.filter(x, x in r.keep)"
+#define DROP_SORTED "variables.capabilityNames.filter(x, x in r.mustDrop)"
 #define CAPS_VALUE                                                                                 \
-	"(size(r.keep) > 0 ? {\"add\": r.keep, \"drop\": r.mustDrop} : {\"drop\": r.mustDrop})"
+	"(size(r.keep) > 0 ?\n      {\"add\": " KEEP_SORTED ", \"drop\": " DROP_SORTED "} :\n"     \
+	"      {\"drop\": " DROP_SORTED "})"
 
 char *cel_json_patch(void)
 {
@@ -618,11 +619,11 @@ char *cel_json_patch(void)
 	    "    value: " CAPS_VALUE "}) +\n"
 	    "variables.verdicts.filter(r, !r.compliant && r.capabilities != null).map(r,\n"
 	    "  JSONPatch{op: \"add\", path: " CTR_PATH "\"/securityContext/capabilities/drop\",\n"
-	    "    value: r.mustDrop}) +\n"
+	    "    value: " DROP_SORTED "}) +\n"
 	    "variables.verdicts.filter(r, !r.compliant && r.capabilities != null &&\n"
 	    "    size(r.keep) > 0).map(r,\n"
 	    "  JSONPatch{op: \"add\", path: " CTR_PATH "\"/securityContext/capabilities/add\",\n"
-	    "    value: r.keep}) +\n"
+	    "    value: " KEEP_SORTED "}) +\n"
 	    "variables.verdicts.filter(r, !r.compliant && r.capabilities != null &&\n"
 	    "    size(r.keep) == 0 && r.hasAdd).map(r,\n"
 	    "  JSONPatch{op: \"remove\", path: " CTR_PATH
