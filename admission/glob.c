@@ -120,7 +120,13 @@ static int bracket(const char *glob, const char **pp, ascii_set *set, bool *nega
 					    "image glob \"%s\": non-ASCII character in [...]",
 					    glob);
 		unsigned hi = c;
-		if (p[0] == '-' && p[1] != ']' && p[1] != '\0') {
+		if (p[0] == '-' && p[1] == '\0')
+			return cg_error_set(
+				err, EINVAL,
+				"image glob \"%s\" ends inside a range (fnmatch then matches "
+				"nothing)",
+				glob);
+		if (p[0] == '-' && p[1] != ']') {
 			hi = p[1];
 			p += 2;
 			if (hi == '\\') {

@@ -253,11 +253,11 @@ function dataCases() {
 
 // The hostile suite's bypass spellings (tests/hostile/run.sh) and more, in
 // every kind, as add, as drop, and with privileged.
-function hostileCases() {
+function hostileCases(kinds) {
 	const names = ["SYS_ADMIN", "cap_sys_admin", "Sys_Admin", "CAP_SYS_ADMIN", "SYS_\u0041DMIN", "cap_net_raw", "Cap_Sys_Ptrace",
 		"NET_BIND_SERVICE", "net_bind_service", "CAP_NET_BIND_SERVICE", "Cap_Net_Bind_Service", ...ODD_NAMES];
 	const out = [];
-	for (const kind of KINDS)
+	for (const kind of kinds)
 		for (const n of names)
 			for (const where of ["add", "drop", "both", "dup"]) {
 				const caps = where === "add" ? { add: [n] } : where === "drop" ? { drop: [n] } : where === "both" ? { add: [n], drop: [n, "ALL"] } : { add: [n, n], drop: ["ALL", "all"] };
@@ -276,7 +276,6 @@ function generatedCases(count, seed, ownImage, deadline) {
 }
 
 // ---- main ---------------------------------------------------------------
-const started = Date.now();
 const policyDir = join(here, "policies");
 const extra = readdirSync(policyDir).filter((f) => f.endsWith(".yaml")).sort().map((f) => join(policyDir, f));
 const data = dataCases();
@@ -286,12 +285,16 @@ for (const c of data) {
 	byPolicy.get(c.policy).push(c);
 }
 for (const p of ["-", ...extra]) if (!byPolicy.has(p)) byPolicy.set(p, []);
-const hostile = hostileCases();
-for (const p of ["-", ...extra]) byPolicy.get(p).push(...hostile.map((c, i) => ({ ...c, index: i, object: structuredClone(c.object) })));
+// Every spelling in every kind under the default policy; in a Pod and a
+// CronJob (the shallowest and the deepest template) under the others.
+for (const p of ["-", ...extra]) {
+	const hostile = hostileCases(p === "-" ? KINDS : ["Pod", "CronJob"]);
+	byPolicy.get(p).push(...hostile.map((c, i) => ({ ...c, index: i })));
+}
 
 const genPolicies = ["-", ...extra, join(root, "tests/cases/exemptions-image-name-labels/policy.yaml"), join(root, "tests/cases/openshift-scc-narrows-defaults/policy.yaml"), join(root, "tests/cases/mode-warn/policy.yaml")];
 const perPolicy = Math.ceil(GENERATED / genPolicies.length);
-const genDeadline = started + SECONDS * 1000;
+let genDeadline;
 console.log(`# seed ${SEED} (replay: node tests/admission-policy/run.mjs --seed ${SEED} --generated ${GENERATED})`);
 const t0 = Date.now();
 let generatedTotal = 0;
@@ -299,6 +302,7 @@ for (const [policy, cases] of byPolicy) {
 	runPolicy(policy === "-" ? "default" : policy.replace(root + "/", ""), policy, cases);
 }
 const genStart = Date.now();
+genDeadline = genStart + SECONDS * 1000;
 const genStats = { cel: stats.celMillis, engine: stats.engineMillis };
 genPolicies.forEach((p, k) => {
 	if (Date.now() > genDeadline) return;
