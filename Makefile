@@ -21,7 +21,7 @@ LIB_OBJ  = $(LIB_SRC:%.c=$(BUILD)/%.o) $(BUILD)/policy/default_policy.o
 UNIT_SRC = $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all deps test check-tests e2e run bench asan fuzz soak format clean
+.PHONY: all deps test check-tests e2e run bench asan fuzz soak format clean admission-policy-long
 all: $(BUILD)/capgate $(BUILD)/capgate-ambient
 
 deps:
@@ -103,6 +103,15 @@ bench: deps
 soak: deps
 	@$(MAKE) --no-print-directory all
 	@BUILD=$(BUILD) bash bench/soak.sh
+
+# The admission-policy differential test with a large generated part
+# (ADMISSION_GENERATED requests, default 100000, within ADMISSION_SECONDS,
+# default 1800; ADMISSION_SEED replays a run).
+admission-policy-long: deps
+	@$(MAKE) --no-print-directory all $(BUILD)/tests/admission-driver
+	@BUILD=$(BUILD) CAPGATE=$(abspath $(BUILD)/capgate) \
+	  ADMISSION_GENERATED=$${ADMISSION_GENERATED:-100000} ADMISSION_SECONDS=$${ADMISSION_SECONDS:-1800} \
+	  sh tests/admission-policy/run.sh
 
 $(BUILD)/bench-engine: bench/bench_engine.c $(BUILD)/libcapgate.a
 	$(CC) $(CPPFLAGS_ALL) $(CFLAGS_ALL) -Wno-missing-prototypes $(LDFLAGS_ALL) -o $@ $< \

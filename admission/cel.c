@@ -533,20 +533,22 @@ static int container_vars(json_t *v, const cg_policy *p, cg_error *err)
 	"(r.list == \"containers\" ? \"container\" : r.list == \"initContainers\" ?\n"             \
 	"    \"initContainer\" : \"ephemeralContainer\") + \" \\\"\" +\n"                          \
 	"    (r.name != null ? r.name : \"?\") + \"\\\"\""
+	/* string(...): each message is a string for the type checker too, so
+	 * that join() applies to a list(string). */
 	put(&e,
 	    "variables.verdicts.filter(r, size(r.disallowed) > 0 || size(r.unknownAdd) > 0)"
-	    ".map(r,\n  " LABEL " + \" adds \" +\n"
+	    ".map(r,\n  string(" LABEL " + \" adds \" +\n"
 	    "    (r.disallowed + r.unknownAdd).join(\", \") + \" (not in "
-	    "allowedCapabilities)\") +\n"
-	    "variables.verdicts.filter(r, r.badPrivileged).map(r,\n  " LABEL
-	    " + \" is privileged (allowPrivileged is false)\") +\n"
-	    "variables.verdicts.filter(r, !r.compliant).map(r,\n  " LABEL
+	    "allowedCapabilities)\")) +\n"
+	    "variables.verdicts.filter(r, r.badPrivileged).map(r,\n  string(" LABEL
+	    " + \" is privileged (allowPrivileged is false)\")) +\n"
+	    "variables.verdicts.filter(r, !r.compliant).map(r,\n  string(" LABEL
 	    " + \" must have capabilities \" +\n"
 	    "    (size(r.keep) > 0 ? \"add [\" +\n"
-	    "      variables.capabilityNames.filter(x, x in r.keep).join(\", \") + \"], \" : \"\") "
-	    "+\n"
+	    "      variables.capabilityNames.filter(x, x in r.keep).join(\", \") + \"], \" : "
+	    "\"\") +\n"
 	    "    \"drop [\" + variables.capabilityNames.filter(x, x in r.mustDrop).join(\", \") + "
-	    "\"]\")");
+	    "\"]\"))");
 #undef LABEL
 	return add_var(v, "problems", &e, err);
 }
