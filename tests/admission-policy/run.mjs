@@ -3,7 +3,7 @@
 // requests. Prints TAP lines and the figures. See README.md.
 //
 // node run.mjs --capgate BIN --driver BIN [--seed N] [--generated N] [--seconds S]
-//   [--replay POLICY:INDEX] [--verbose]
+//   [--verbose] [--only-default] [--tamper case|init]
 import { spawnSync } from "node:child_process";
 import { readdirSync, readFileSync, existsSync } from "node:fs";
 import { isDeepStrictEqual } from "node:util";
@@ -26,7 +26,11 @@ const SEED = Number(opt("seed", String(Date.now() % 1000000)));
 const GENERATED = Number(opt("generated", "3000"));
 const SECONDS = Number(opt("seconds", "25"));
 const VERBOSE = argv.includes("--verbose");
-const REPLAY = opt("replay", null);
+// --tamper WHAT: break the rendered CEL on purpose (run.sh checks that the
+// test then fails): "case" compares capability names case-sensitively, as
+// the weak policies people copy do; "spec" never patches containers lists.
+const TAMPER = opt("tamper", null);
+const ONLY_DEFAULT = argv.includes("--only-default");
 
 let failures = 0;
 const ok = (cond, name) => {
@@ -51,7 +55,11 @@ function render(policyPath, args = []) {
 	const pargs = policyPath === "-" ? [] : ["--policy", policyPath];
 	const p = spawnSync(CAPGATE, ["admission-policy", ...pargs, "--mutating", "-o", "json", ...args]);
 	if (p.status !== 0) throw new Error(`capgate admission-policy ${policyPath}: ${p.stderr}`);
-	return JSON.parse(p.stdout.toString()).items;
+	let text = p.stdout.toString();
+	if (TAMPER === "case") text = text.replaceAll(".upperAscii()", "");
+	else if (TAMPER === "init") text = text.replaceAll('\\"initContainers\\"', '\\"noSuchList\\"');
+	else if (TAMPER) throw new Error(`unknown --tamper ${TAMPER}`);
+	return JSON.parse(text).items;
 }
 
 // ---- what the engine decided -------------------------------------------
@@ -285,14 +293,15 @@ for (const c of data) {
 	byPolicy.get(c.policy).push(c);
 }
 for (const p of ["-", ...extra]) if (!byPolicy.has(p)) byPolicy.set(p, []);
+if (ONLY_DEFAULT) for (const p of [...byPolicy.keys()]) if (p !== "-") byPolicy.delete(p);
 // Every spelling in every kind under the default policy; in a Pod and a
 // CronJob (the shallowest and the deepest template) under the others.
-for (const p of ["-", ...extra]) {
+for (const p of ONLY_DEFAULT ? ["-"] : ["-", ...extra]) {
 	const hostile = hostileCases(p === "-" ? KINDS : ["Pod", "CronJob"]);
 	byPolicy.get(p).push(...hostile.map((c, i) => ({ ...c, index: i })));
 }
 
-const genPolicies = ["-", ...extra, join(root, "tests/cases/exemptions-image-name-labels/policy.yaml"), join(root, "tests/cases/openshift-scc-narrows-defaults/policy.yaml"), join(root, "tests/cases/mode-warn/policy.yaml")];
+const genPolicies = ONLY_DEFAULT ? ["-"] : ["-", ...extra, join(root, "tests/cases/exemptions-image-name-labels/policy.yaml"), join(root, "tests/cases/openshift-scc-narrows-defaults/policy.yaml"), join(root, "tests/cases/mode-warn/policy.yaml")];
 const perPolicy = Math.ceil(GENERATED / genPolicies.length);
 let genDeadline;
 console.log(`# seed ${SEED} (replay: node tests/admission-policy/run.mjs --seed ${SEED} --generated ${GENERATED})`);

@@ -118,6 +118,20 @@ printf 'apiVersion: capgate.dev/v1\nkind: CapabilityPolicy\nmetadata: {name: g}\
 expect 1 "a policy that does not load is refused with its file:line" "$CAPGATE" admission-policy --policy "$tmp/bad.yaml"
 has "the load error names bad.yaml:5:" "$tmp/err" "bad.yaml:5:"
 
+# The README's commands ("Without a webhook"), as written, output kept.
+sed -n '/^## Without a webhook/,/^## [A-Z]/p' README.md | grep '^    capgate admission-policy' >"$tmp/readme"
+n=0
+while read -r _ cmd rest; do
+	n=$((n + 1))
+	# shellcheck disable=SC2086 # the README's words
+	set -- ${rest%%>*}
+	if "$CAPGATE" "$cmd" "$@" >"$tmp/readme$n.yaml" 2>"$tmp/err"; then ok "README: capgate $cmd $*"; else
+		not_ok "README: capgate $cmd $*"
+		sed 's/^/# /' "$tmp/err" | head -3
+	fi
+done <"$tmp/readme"
+if [ "$n" -ge 2 ]; then ok "README: $n admission-policy commands found"; else not_ok "README: admission-policy commands found ($n)"; fi
+
 # ---- schema --------------------------------------------------------------
 i=0
 for p in - "$here"/policies/*.yaml tests/cases/*/policy.yaml; do
@@ -131,7 +145,7 @@ for p in - "$here"/policies/*.yaml tests/cases/*/policy.yaml; do
 	fi
 done
 # shellcheck disable=SC2046
-node "$C" schema schema $(ls "$tmp"/p*.yaml "$tmp"/p*.json) "$tmp/v130.yaml" "$tmp/v135.yaml" >"$tmp/schema" 2>&1
+node "$C" schema schema $(ls "$tmp"/p*.yaml "$tmp"/p*.json "$tmp"/readme*.yaml) "$tmp/v130.yaml" "$tmp/v135.yaml" >"$tmp/schema" 2>&1
 n=$(grep -c '^ok' "$tmp/schema")
 if ! grep -q '^not ok' "$tmp/schema" && [ "$n" -gt 100 ]; then
 	ok "schema: $n rendered objects (every policy in tests/, YAML and JSON, 1.30/1.35/1.36) validate"
@@ -152,6 +166,15 @@ f=$tmp/default.yaml
 vap=$(awk '/^---$/{n++} n==1' "$f" | wc -c)
 map=$(awk '/^---$/{n++} n==3' "$f" | wc -c)
 echo "# size of the default policy's objects: ValidatingAdmissionPolicy $vap bytes, MutatingAdmissionPolicy $map bytes, all four $(wc -c <"$f") bytes (YAML)"
+# The comparison must be able to fail: CEL broken on purpose.
+for t in case init; do
+	if node "$here/run.mjs" --capgate "$CAPGATE" --driver "$DRIVER" --generated 300 --only-default \
+		--tamper "$t" --seed 1 >"$tmp/tamper" 2>&1; then
+		not_ok "the differential test notices CEL broken on purpose (--tamper $t)"
+	else
+		ok "the differential test notices CEL broken on purpose (--tamper $t): $(grep -o '[0-9]* disagreements' "$tmp/tamper" | head -1)"
+	fi
+done
 tap "$here/run.mjs" --capgate "$CAPGATE" --driver "$DRIVER" --generated "${ADMISSION_GENERATED:-2000}" \
 	--seconds "${ADMISSION_SECONDS:-20}" ${ADMISSION_SEED:+--seed "$ADMISSION_SEED"}
 
