@@ -93,12 +93,22 @@ static int bracket(const char *glob, const char **pp, ascii_set *set, bool *nega
 			return cg_error_set(err, EINVAL,
 					    "image glob \"%s\": [%c...%c] is not supported", glob,
 					    *p, *p);
-		if (c == '[' && *p == ':') {
+		/* glibc (fnmatch_loop.c) reads "[:" as a class only when letters
+		 * 'a'..'y' and then ":]" follow; at any other character the '['
+		 * is a plain member of the set ("[?[:]" matches '?', '[' and
+		 * ':'), and a name of CHAR_CLASS_MAX_LENGTH letters fails the
+		 * whole match. */
+		size_t n = 0;
+		if (c == '[' && *p == ':')
+			while (p[1 + n] >= 'a' && p[1 + n] < 'z' && n < 256)
+				n++;
+		if (c == '[' && *p == ':' && n == 256)
+			return cg_error_set(
+				err, EINVAL,
+				"image glob \"%s\": a class name that long matches nothing", glob);
+		if (c == '[' && *p == ':' && p[1 + n] == ':' && p[2 + n] == ']') {
 			const char *name = (const char *)p + 1;
-			const char *end = strstr(name, ":]");
-			if (end == NULL)
-				return 0;
-			size_t n = (size_t)(end - name);
+			const char *end = name + n;
 			if (!is_class_name(name, n))
 				return cg_error_set(err, EINVAL,
 						    "image glob \"%s\": unknown class [:%.*s:]",
