@@ -6,11 +6,14 @@
  *    UPDATE of pods and every workload with a pod template, and UPDATE of
  *    pods/ephemeralcontainers; matchPolicy Equivalent also catches other
  *    versions of those resources.
- *  - matchConditions run before variables exist (they may not use them),
- *    so only the request's kind, operation and subresource are read there.
- *  - validationActions belong to a binding, not to a validation: a policy
- *    whose rules mix modes gets one ValidatingAdmissionPolicy and binding
- *    per mode, each judging only the objects its mode applies to.
+ *  - matchConditions run before variables exist (they may not use them):
+ *    the one condition there leaves an UPDATE of an object being deleted
+ *    alone, as the webhook does.
+ *  - validationActions belong to a binding, not to a validation: one
+ *    ValidatingAdmissionPolicy and binding per outcome the policy can
+ *    have (cel.h, `action`): enforce (Deny) and warn (Warn) for rules in
+ *    enforce mode, which warn where the operation forbids a patch or a
+ *    denial; warn for warn mode; audit (Audit) for audit mode.
  *  - failurePolicy covers what the webhook's onError covers: an expression
  *    that fails (cost limit, unexpected type) denies with Fail.
  *  - MutatingAdmissionPolicy cannot deny; what the webhook would deny is
@@ -48,14 +51,18 @@ static json_t *resource_rules(void)
 		"cronjobs", "scope", "Namespaced");
 }
 
-/* A Pod's containers cannot change on UPDATE: the engine leaves a Pod
- * UPDATE alone unless it is the ephemeralcontainers subresource. */
+static json_t *jstr(char *s)
+{
+	json_t *j = s ? json_string(s) : NULL;
+	free(s);
+	return j;
+}
+
+/* Finalizers being removed: nothing the object runs can change any more. */
 static json_t *match_conditions(void)
 {
-	return json_pack("[{s:s, s:s}]", "name", "capgate-judges-this-request", "expression",
-			 "!(request.kind.kind == \"Pod\" && request.operation == \"UPDATE\" &&\n"
-			 "  !(has(request.subResource) && request.subResource == "
-			 "\"ephemeralcontainers\"))");
+	return json_pack("[{s:s, s:o}]", "name", "capgate-not-being-deleted", "expression",
+			 jstr(cel_not_deleting()));
 }
 
 static json_t *metadata(const char *name, const cg_policy *p, json_t *notes)
@@ -80,16 +87,9 @@ static json_t *metadata(const char *name, const cg_policy *p, json_t *notes)
 	return m;
 }
 
-static json_t *jstr(char *s)
+static json_t *vap(const cg_policy *p, const char *name, int action, json_t *vars, json_t *notes)
 {
-	json_t *j = s ? json_string(s) : NULL;
-	free(s);
-	return j;
-}
-
-static json_t *vap(const cg_policy *p, const char *name, int mode, json_t *vars, json_t *notes)
-{
-	const char *m = mode_names[mode];
+	const char *m = mode_names[action];
 	json_t *spec = json_pack(
 		"{s:s, s:{s:s, s:o}, s:o, s:O, s:[{s:o, s:o, s:s, s:s}], s:[{s:s, s:o}]}",
 		"failurePolicy", p->on_error == POLICY_ERROR_ALLOW ? "Ignore" : "Fail",
@@ -104,11 +104,11 @@ static json_t *vap(const cg_policy *p, const char *name, int mode, json_t *vars,
 			 spec);
 }
 
-static json_t *vap_binding(const cg_policy *p, const char *name, int mode)
+static json_t *vap_binding(const cg_policy *p, const char *name, int action)
 {
 	return json_pack("{s:s, s:s, s:o, s:{s:s, s:[s]}}", "apiVersion", API_GROUP "/v1", "kind",
 			 "ValidatingAdmissionPolicyBinding", "metadata", metadata(name, p, NULL),
-			 "spec", "policyName", name, "validationActions", mode_actions[mode]);
+			 "spec", "policyName", name, "validationActions", mode_actions[action]);
 }
 
 static json_t *map(const cg_policy *p, const char *api, const char *name, json_t *vars,
@@ -156,9 +156,11 @@ static int collect_notes(const cg_policy *p, const admission_opts *o, json_t *no
 	if (nonroot)
 		rc |= note(notes,
 			   "Not rendered: nonRoot.strategy (safe sysctls, the capgate-ambient "
-			   "wrapper). These policies judge capabilities as under strategy none: a "
-			   "non-root container keeps an allowed capability in add, where the "
-			   "webhook would also set a sysctl or wrap the command so that it works.");
+			   "wrapper, nonRoot.runtimeDefaults, the capgate.dev/applied "
+			   "annotation). These policies judge capabilities as under strategy "
+			   "none: a non-root container keeps an allowed capability it asked for "
+			   "in add, where the webhook would also set a sysctl or wrap the "
+			   "command so that it works.");
 	if (ambient)
 		rc |= note(notes, "Not rendered: under strategy ambient the webhook denies a "
 				  "non-root container it cannot wrap; these policies do not.");
@@ -195,11 +197,12 @@ int admission_render(const cg_policy *p, const admission_opts *o, json_t **objec
 		return cg_error_set(err, ENOMEM, "out of memory");
 	if (cel_variables(p, &vars, err) < 0)
 		return cg_error_prefix(err, "%s", src);
-	/* One ValidatingAdmissionPolicy per mode in use (see above). */
+	/* One ValidatingAdmissionPolicy per outcome in use (see above). */
 	bool used[3] = {false, false, false};
 	used[p->spec.mode] = true;
 	for (size_t i = 0; i < p->n_rules; i++)
 		used[p->rules[i].spec.mode] = true;
+	used[POLICY_WARN] |= used[POLICY_ENFORCE];
 	int n_used = used[0] + used[1] + used[2];
 	for (int m = 0; m < 3; m++) {
 		if (!used[m])
