@@ -4,7 +4,7 @@
  *
  *   {"op":"decide", "kind", "operation", "namespace", "subResource",
  *    "object", "oldObject", "nonRoot":"none"?}
- *       -> {"skipped", "allowed", "message", "patch", "warnings", "audit",
+ *       -> {"skipped", "unpatched", "allowed", "message", "patch", "warnings", "audit",
  *           "mutated"} (the object after the engine's own patch), or
  *          {"error"} when the engine cannot judge the object.
  *       "nonRoot":"none" judges under the policy with every nonRoot.strategy
@@ -12,9 +12,12 @@
  *   {"op":"apply", "object", "patch"} -> {"result"} or {"error"}
  *   {"op":"yaml", "file"} -> {"docs"}: the documents as `capgate check` reads them
  *   {"op":"glob", "glob", "strings"} -> {"re", "fnmatch": [bool...]} or {"error"}
+ *   {"op":"wrapper"} -> {"image", "wrapperPath", "delivery"}: the policy's
+ *       wrapper, for the generator to build pods that run it
  *
  * Usage: admission-driver POLICY.yaml|-   ("-": the embedded default)
- * oldObject is accepted and, as the engine does not read it yet, unused.
+ * The request reaches engine_decide() as the server gives it (policy/review.c):
+ * oldObject absent or null is NULL, subResource absent is "".
  */
 #include <errno.h>
 #include <fnmatch.h>
@@ -71,7 +74,10 @@ static json_t *decide(const cg_policy *p, json_t *req)
 			     .operation = str(req, "operation", "CREATE"),
 			     .namespace = str(req, "namespace", ""),
 			     .sub_resource = str(req, "subResource", ""),
-			     .object = json_object_get(req, "object")};
+			     .object = json_object_get(req, "object"),
+			     .old_object = json_object_get(req, "oldObject")};
+	if (json_is_null(er.old_object))
+		er.old_object = NULL;
 	engine_decision d;
 	cg_error err = {0};
 	if (engine_decide(p, &er, &d, &err) < 0)
@@ -84,9 +90,10 @@ static json_t *decide(const cg_policy *p, json_t *req)
 			return json_pack("{s:s}", "error", err.msg);
 		}
 	}
-	json_t *out = json_pack("{s:s?, s:b, s:s?, s:O?, s:O, s:O, s:o}", "skipped", d.skipped,
-				"allowed", d.allowed, "message", d.message, "patch", d.patch,
-				"warnings", d.warnings, "audit", d.audit, "mutated", mutated);
+	json_t *out = json_pack("{s:s?, s:s?, s:b, s:s?, s:O?, s:O, s:O, s:o}", "skipped",
+				d.skipped, "unpatched", d.unpatched, "allowed", d.allowed,
+				"message", d.message, "patch", d.patch, "warnings", d.warnings,
+				"audit", d.audit, "mutated", mutated);
 	engine_decision_clear(&d);
 	return out;
 }
@@ -134,6 +141,13 @@ static json_t *glob(json_t *req)
 	return out;
 }
 
+static json_t *wrapper(const cg_policy *p)
+{
+	static const char *const delivery[] = {"initContainer", "image", "imageVolume"};
+	return json_pack("{s:s?, s:s, s:s}", "image", p->nonroot.image, "wrapperPath",
+			 p->nonroot.wrapper_path, "delivery", delivery[p->nonroot.delivery]);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc != 2) {
@@ -167,6 +181,8 @@ int main(int argc, char **argv)
 			out = yaml(req);
 		else if (strcmp(op, "glob") == 0)
 			out = glob(req);
+		else if (strcmp(op, "wrapper") == 0)
+			out = wrapper(p);
 		else
 			out = json_pack("{s:s}", "error", "unknown op");
 		if (out == NULL || json_dumpf(out, stdout, JSON_COMPACT) < 0 ||

@@ -58,11 +58,13 @@ export function spell(r, name) {
 	}
 }
 
-// Names that are not capabilities, or only look like one.
+// Names that are not capabilities, or only look like one (messages quote
+// them as written: control bytes and non-ASCII as '?', cut after 40 bytes).
 export const ODD_NAMES = [
 	"ALL", "all", "cap_all", "CAP_ALL", "NET_ADMN", "", "CAP_", "CAP_CAP_SYS_ADMIN", "SYS_ADMIN ",
 	"NET_BIND_SERVICE\u0000SYS_ADMIN", "\uff33YS_ADMIN", "\u017fys_admin", "NET_BIND_SERV\u0130CE",
-	"cap-sys-admin", "SYS ADMIN",
+	"cap-sys-admin", "SYS ADMIN", "say \"SYS_ADMIN\"\\", "\u{1f512}LOCK", "CAP_" + "SYS_ADMIN_".repeat(5),
+	"\u00e9".repeat(30), "a\tb\u007f",
 ];
 
 function capNames(r, max) {
@@ -107,22 +109,79 @@ function securityContext(r) {
 	return sc;
 }
 
-function container(r, name, ownImage) {
+// capgate's wrapper installer as the engine injects it (policy/wrapper.c),
+// as the apiserver stores it (defaulted fields, a LimitRange's limit), or
+// one member off: the CEL must recognise exactly the engine's installer.
+export function installer(r, own) {
+	const c = {
+		name: "capgate-ambient-install",
+		image: own.image,
+		command: ["/capgate/capgate-ambient", "--install", "/capgate-install"],
+		volumeMounts: [{ name: "capgate-ambient", mountPath: "/capgate-install" }],
+		securityContext: {
+			allowPrivilegeEscalation: false,
+			readOnlyRootFilesystem: true,
+			runAsUser: 0,
+			runAsNonRoot: false,
+			capabilities: { add: ["SETFCAP"], drop: ["ALL"] },
+		},
+		resources: { requests: { cpu: "10m", memory: "8Mi" }, limits: { cpu: "100m", memory: "16Mi" } },
+	};
+	if (r.chance(0.4)) Object.assign(c, { imagePullPolicy: "IfNotPresent", terminationMessagePath: "/dev/termination-log", terminationMessagePolicy: "File" });
+	if (r.chance(0.2)) c.resources.limits["ephemeral-storage"] = "1Gi";
+	switch (r.chance(0.5) ? -1 : r.int(10)) {
+		case 0:
+			c.args = ["--install", "/tmp"];
+			break;
+		case 1:
+			c.securityContext.runAsUser = 1000;
+			break;
+		case 2:
+			c.securityContext.capabilities.add = ["SETFCAP", "SYS_ADMIN"];
+			break;
+		case 3:
+			c.restartPolicy = "Always";
+			break;
+		case 4:
+			c.volumeMounts.push({ name: "host", mountPath: "/host" });
+			break;
+		case 5:
+			c.image = "registry.example/other:1";
+			break;
+		case 6:
+			delete c.resources;
+			break;
+		case 7:
+			c.resources.requests.cpu = "1";
+			break;
+		case 8:
+			c.resources.claims = [{ name: "gpu" }];
+			break;
+		case 9:
+			c.command = ["/bin/sh", "-c", "setcap cap_sys_admin+ep /x"];
+			break;
+	}
+	return c;
+}
+
+function container(r, name, own) {
 	const c = { name, image: r.pick(IMAGES) };
-	if (name === "capgate-ambient-install" && r.chance(0.7)) c.image = ownImage;
+	if (name === "capgate-ambient-install" && own && r.chance(0.7)) return installer(r, own);
 	maybe(r, c, "securityContext", () => securityContext(r), 0.2, 0.08);
 	if (r.chance(0.3)) c.ports = [{ containerPort: r.pick([80, 443, 8080, 53, 22]) }];
 	if (r.chance(0.4)) c.command = [r.pick(["/bin/app", "/docker-entrypoint.sh", "sleep"])];
+	// a command the wrapper already runs, as the webhook leaves it
+	if (own && r.chance(0.15)) c.command = [own.wrapperPath, `--caps=${r.pick(["NET_BIND_SERVICE", "NET_RAW", "NET_BIND_SERVICE,NET_RAW"])}`, "--", "/bin/app"];
 	if (r.chance(0.2)) c.args = ["--flag"];
 	if (r.chance(0.1)) c.volumeMounts = [{ name: "data", mountPath: "/data" }];
 	return c;
 }
 
-function podSpec(r, ownImage, ephemeral) {
+function podSpec(r, own, ephemeral) {
 	const used = new Set();
 	const fresh = () => {
 		for (;;) {
-			const n = r.chance(0.08) ? "capgate-ambient-install" : r.chance(0.85) ? r.pick(NAMES) : `c${r.int(50)}`;
+			const n = r.chance(own ? 0.15 : 0.08) ? "capgate-ambient-install" : r.chance(0.85) ? r.pick(NAMES) : `c${r.int(50)}`;
 			if (!used.has(n)) {
 				used.add(n);
 				return n;
@@ -130,7 +189,7 @@ function podSpec(r, ownImage, ephemeral) {
 		}
 	};
 	const spec = {};
-	const list = (n) => Array.from({ length: n }, () => container(r, fresh(), ownImage));
+	const list = (n) => Array.from({ length: n }, () => container(r, fresh(), own));
 	maybe(r, spec, "initContainers", () => list(r.int(3)), 0.5, 0.05);
 	spec.containers = list(1 + r.int(3));
 	if (ephemeral) maybe(r, spec, "ephemeralContainers", () => list(r.int(3)), 0.4, 0.05);
@@ -192,8 +251,9 @@ export function wrap(kind, name, ns, tmpl) {
 	return o;
 }
 
-// One admission request: {kind, operation, subResource, namespace, object, oldObject}.
-export function generate(r, ownImage, i) {
+// One admission request: {kind, operation, subResource, namespace, object,
+// oldObject}. own: {image, wrapperPath} of the policy's wrapper, or null.
+export function generate(r, own, i) {
 	const kind = r.pick(KINDS);
 	const ns = r.pick(NAMESPACES);
 	const isPod = kind === "Pod";
@@ -203,18 +263,33 @@ export function generate(r, ownImage, i) {
 	if (isPod && x < 0.2) {
 		operation = "UPDATE";
 		subResource = "ephemeralcontainers";
-	} else if (x < 0.35) {
+	} else if (x < 0.4) {
 		operation = "UPDATE";
 	}
-	const tmpl = { metadata: templateMeta(r, kind), spec: podSpec(r, ownImage, isPod) };
+	const tmpl = { metadata: templateMeta(r, kind), spec: podSpec(r, own, isPod) };
 	const object = wrap(kind, `gen-${i}`, ns, tmpl);
+	// A controller's own copy (a ReplicaSet of a Deployment, a Job of a
+	// CronJob): judged, never patched or denied.
+	if (!isPod && r.chance(0.12)) object.metadata.ownerReferences = [{ apiVersion: "apps/v1", kind: "Deployment", name: "owner", uid: "u-1", controller: r.chance(0.7) }];
 	let oldObject = null;
 	if (operation === "UPDATE") {
 		oldObject = structuredClone(object);
 		const spec = isPod ? oldObject.spec : null;
-		// kubectl debug adds an ephemeral container to what was there.
-		if (spec && Array.isArray(spec.ephemeralContainers) && spec.ephemeralContainers.length) spec.ephemeralContainers.pop();
-		if (!isPod) oldObject.metadata.labels = { revision: "1" };
+		if (subResource) {
+			// kubectl debug adds an ephemeral container to what was there.
+			if (Array.isArray(spec.ephemeralContainers) && spec.ephemeralContainers.length && r.chance(0.8)) spec.ephemeralContainers.pop();
+		} else if (!isPod) {
+			oldObject.metadata.labels = { revision: "1" };
+			// Half the updates change the pod template (a rollout), half
+			// only the object around it (a label, a scale, a finalizer).
+			const t = kind === "PodTemplate" ? oldObject.template : kind === "CronJob" ? oldObject.spec.jobTemplate.spec.template : oldObject.spec.template;
+			if (r.chance(0.5)) {
+				if (r.chance(0.5)) t.metadata.annotations = { "kubectl.kubernetes.io/restartedAt": "2026-01-01T00:00:00Z" };
+				else t.spec.containers[0].image = "registry.example/previous:1";
+			}
+		}
+		// Finalizers being removed from an object being deleted.
+		if (r.chance(0.08)) object.metadata.deletionTimestamp = "2026-01-01T00:00:00Z";
 	}
 	return { kind, operation, subResource, namespace: ns, object, oldObject };
 }

@@ -163,18 +163,39 @@ tap "$C" globs "$DRIVER" "${ADMISSION_SEED:-$(date +%s)}" 3000
 
 # ---- the differential test -----------------------------------------------
 f=$tmp/default.yaml
-vap=$(awk '/^---$/{n++} n==1' "$f" | wc -c)
-map=$(awk '/^---$/{n++} n==3' "$f" | wc -c)
-echo "# size of the default policy's objects: ValidatingAdmissionPolicy $vap bytes, MutatingAdmissionPolicy $map bytes, all four $(wc -c <"$f") bytes (YAML)"
-# The comparison must be able to fail: CEL broken on purpose.
-for t in case init; do
-	if node "$here/run.mjs" --capgate "$CAPGATE" --driver "$DRIVER" --generated 300 --only-default \
-		--tamper "$t" --seed 1 >"$tmp/tamper" 2>&1; then
+# Bytes of each document of the default policy's YAML, by kind.
+awk '/^---$/ { if (k) print k, n; k = ""; n = 0; next } /^kind: / { k = $2 } { n += length($0) + 1 } END { if (k) print k, n }' "$f" >"$tmp/sizes"
+echo "# size of the default policy's objects (YAML bytes): $(tr '\n' ' ' <"$tmp/sizes"); all $(grep -c . "$tmp/sizes") objects with the comments: $(wc -c <"$f") bytes"
+# The comparison must be able to fail: CEL broken on purpose, one rule at a
+# time, each on inputs that exercise it (fixed seed: the same inputs on
+# every run).
+while read -r t args; do
+	# shellcheck disable=SC2086 # the options as listed
+	if node "$here/run.mjs" --capgate "$CAPGATE" --driver "$DRIVER" --seed 1 --no-data $args \
+		--tamper "$t" >"$tmp/tamper" 2>&1; then
 		not_ok "the differential test notices CEL broken on purpose (--tamper $t)"
 	else
-		ok "the differential test notices CEL broken on purpose (--tamper $t): $(grep -o '[0-9]* disagreements' "$tmp/tamper" | head -1)"
+		n=$(grep -o '[0-9]* disagreements' "$tmp/tamper" | head -1)
+		if [ -n "$n" ] && [ "${n%% *}" -gt 0 ]; then
+			ok "the differential test notices CEL broken on purpose (--tamper $t): $n"
+		else
+			not_ok "the differential test notices CEL broken on purpose (--tamper $t)"
+			tail -3 "$tmp/tamper" | sed 's/^/# /'
+		fi
 	fi
-done
+done <<'EOF'
+case --policies default --generated 0
+init --policies default --no-hostile --generated 300
+installer --policies installer --no-hostile --generated 600
+owner --policies default --no-hostile --generated 300
+job --policies default --no-hostile --generated 300
+unchanged --policies deny --no-hostile --generated 600
+ephemeral --policies default --no-hostile --generated 600
+rootport --policies default --no-hostile --generated 300
+deleting --policies default --no-hostile --generated 300
+quote --policies deny --generated 0
+empty --policies deny --generated 0
+EOF
 tap "$here/run.mjs" --capgate "$CAPGATE" --driver "$DRIVER" --generated "${ADMISSION_GENERATED:-2000}" \
 	--seconds "${ADMISSION_SECONDS:-20}" ${ADMISSION_SEED:+--seed "$ADMISSION_SEED"}
 

@@ -8,6 +8,9 @@
 //     is null are absent, as in the unstructured objects the apiserver
 //     converts from its typed objects;
 //   - Kubernetes' lists library function <list>.indexOf(<value>);
+//   - the strings extension's split() as cel-go has it (Go's strings.Split:
+//     an empty separator splits into code points, where @bufbuild/cel 0.6.1
+//     splits into UTF-16 units and cuts a character outside the BMP in two);
 //   - the JSONPatch type of MutatingAdmissionPolicy (op, path, from, value).
 // Anything else an expression calls fails as an unbound function.
 import { celEnv, celMethod, CelScalar, listType, parse, plan, isCelError, isCelList } from "@bufbuild/cel";
@@ -63,7 +66,15 @@ const indexOf = celMethod("indexOf", listType(CelScalar.DYN), [CelScalar.DYN], C
 	return -1n;
 });
 
-export const env = celEnv({ registry, funcs: [...strings, indexOf] });
+// cel-go ext.Strings split(sep): Go's strings.Split, which for sep "" yields
+// each code point (UTF-8 sequence) and otherwise splits as JavaScript does.
+const goSplit = celMethod("split", CelScalar.STRING, [CelScalar.STRING], listType(CelScalar.DYN), function (sep) {
+	return sep === "" ? [...this] : this.split(sep);
+});
+const stringsExt = strings.filter((f) => !(f.name === "split" && f.arguments.length === 1));
+if (stringsExt.length !== strings.length - 1) throw new Error("shim: @bufbuild/cel's strings extension has changed: split(sep) not found once");
+
+export const env = celEnv({ registry, funcs: [...stringsExt, goSplit, indexOf] });
 
 // The functions and macros the rendered expressions may use; checked
 // against every parsed expression so that nothing outside the documented
@@ -75,7 +86,9 @@ export const SUBSET = new Set([
 	// standard functions and conversions
 	"size", "matches", "startsWith", "dyn", "string",
 	// strings extension
-	"upperAscii", "lowerAscii", "substring", "join",
+	"upperAscii", "lowerAscii", "substring", "join", "split",
+	// conversions: bytes(string) for the UTF-8 length of a character in messages
+	"bytes",
 	// Kubernetes lists library
 	"indexOf",
 ]);
