@@ -445,6 +445,6 @@ console.log(`# KNOWN ENGINE BUG (a), fix pending on the issue 11 branch: request
 console.log(`# compared, by the engine's outcome: ${JSON.stringify(Object.fromEntries(Object.entries(stats.outcomes).sort()))}`);
 console.log(`# denial messages: ${stats.messagesExact} equal to the webhook's word for word, ${stats.messagesByName} (cut by the webhook's buffers) compared by the containers they name`);
 console.log(`# compared ${stats.compared}: of which ${stats.nonRootCompared} where the non-root strategy acts, compared with the engine under nonRoot.strategy none`);
-console.log(`# excluded ${stats.excludedEngineError} the engine cannot judge (wrong JSON types; kube-apiserver refuses them before admission), ${stats.excludedInadmissible} inadmissible (container names missing or repeated; pod validation refuses them)`);
+console.log(`# excluded ${stats.excludedEngineError} the engine cannot judge (wrong JSON types; kube-apiserver refuses them before admission), ${stats.excludedInadmissible} inadmissible (container names missing, repeated or not DNS labels; pod validation refuses them)`);
 console.log(`# MAP results applied with capgate's RFC 6902 applier: ${stats.mapped}; VAP evaluations: ${stats.vapEvaluations}; total ${((Date.now() - t0) / 1000).toFixed(1)} s`);
 process.exit(failures ? 1 : 0);
