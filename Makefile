@@ -15,13 +15,13 @@ LDFLAGS_ALL  = -pie -Wl,-z,relro,-z,now,-z,noexecstack $(SAN)
 LIBS         = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread
 
 # Every module's .c is found by its folder; cli/main.c is the only entry point.
-LIB_SRC  = $(sort $(wildcard common/*.c policy/*.c certs/*.c server/*.c cli/*.c))
+LIB_SRC  = $(sort $(wildcard common/*.c policy/*.c certs/*.c server/*.c admission/*.c cli/*.c))
 LIB_SRC := $(filter-out cli/main.c,$(LIB_SRC))
 LIB_OBJ  = $(LIB_SRC:%.c=$(BUILD)/%.o) $(BUILD)/policy/default_policy.o
 UNIT_SRC = $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all deps test check-tests e2e run bench asan fuzz soak format clean
+.PHONY: all deps test check-tests e2e run bench asan fuzz soak format clean admission-policy-long
 all: $(BUILD)/capgate $(BUILD)/capgate-ambient
 
 deps:
@@ -58,7 +58,12 @@ $(BUILD)/tests/test_%: tests/unit/test_%.c $(BUILD)/libcapgate.a
 test: deps
 	@$(MAKE) --no-print-directory check-tests
 
-check-tests: all $(UNIT_BIN)
+# The differential test's bridge to the engine (tests/admission-policy).
+$(BUILD)/tests/admission-driver: tests/admission-policy/driver.c $(BUILD)/libcapgate.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS_ALL) $(CFLAGS_ALL) $(LDFLAGS_ALL) -o $@ $< $(BUILD)/libcapgate.a $(LIBS)
+
+check-tests: all $(UNIT_BIN) $(BUILD)/tests/admission-driver
 	@BUILD=$(BUILD) CAPGATE=$(abspath $(BUILD)/capgate) \
 	  CAPGATE_AMBIENT=$(abspath $(BUILD)/capgate-ambient) sh tests/run-suites.sh $(UNIT_BIN)
 
@@ -98,6 +103,15 @@ bench: deps
 soak: deps
 	@$(MAKE) --no-print-directory all
 	@BUILD=$(BUILD) bash bench/soak.sh
+
+# The admission-policy differential test with a large generated part
+# (ADMISSION_GENERATED requests, default 100000, within ADMISSION_SECONDS,
+# default 1800; ADMISSION_SEED replays a run).
+admission-policy-long: deps
+	@$(MAKE) --no-print-directory all $(BUILD)/tests/admission-driver
+	@BUILD=$(BUILD) CAPGATE=$(abspath $(BUILD)/capgate) \
+	  ADMISSION_GENERATED=$${ADMISSION_GENERATED:-100000} ADMISSION_SECONDS=$${ADMISSION_SECONDS:-1800} \
+	  sh tests/admission-policy/run.sh
 
 $(BUILD)/bench-engine: bench/bench_engine.c $(BUILD)/libcapgate.a
 	$(CC) $(CPPFLAGS_ALL) $(CFLAGS_ALL) -Wno-missing-prototypes $(LDFLAGS_ALL) -o $@ $< \

@@ -15,13 +15,15 @@ static const struct {
 	{"certs", cmd_certs, "create and inspect the webhook's TLS certificates"},
 	{"manifests", cmd_manifests, "render the deployment manifests"},
 	{"scc", cmd_scc, "render an OpenShift SecurityContextConstraints for a policy"},
+	{"admission-policy", cmd_admission_policy,
+	 "render the policy as Validating/MutatingAdmissionPolicy objects"},
 };
 
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: capgate COMMAND [OPTIONS]\n\ncommands:\n");
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
+		fprintf(f, "  %-17s %s\n", commands[i].name, commands[i].summary);
 	fprintf(f, "\n'capgate COMMAND --help' describes a command.\n");
 }
 

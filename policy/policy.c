@@ -369,6 +369,11 @@ const policy_scc *policy_find_scc(const cg_policy *p, const char *name)
 	return NULL;
 }
 
+const policy_scc *policy_builtin_scc(size_t i)
+{
+	return i < sizeof(builtin_sccs) / sizeof(builtin_sccs[0]) ? &builtin_sccs[i] : NULL;
+}
+
 bool policy_scc_forbids_sysctl(const policy_scc *scc, const char *name)
 {
 	for (size_t i = 0; i < scc->forbidden_sysctls.n; i++) {

@@ -140,6 +140,10 @@ const char *policy_default_yaml(size_t *len);
  * privileged). NULL when capgate does not know it. */
 const policy_scc *policy_find_scc(const cg_policy *p, const char *name);
 
+/* OpenShift's default SCCs that policy_find_scc() knows, in its order: the
+ * i-th, or NULL past the last (admission/ renders them in CEL). */
+const policy_scc *policy_builtin_scc(size_t i);
+
 /* Whether the SCC forbids setting sysctl name. */
 bool policy_scc_forbids_sysctl(const policy_scc *scc, const char *name);
 

@@ -77,7 +77,7 @@ static void wrapper_scan(engine_ctx *c)
 
 /* The init container that installs the wrapper: root only to write the
  * file capability (CAP_SETFCAP), nothing else. */
-static json_t *init_container(const policy_nonroot *nr)
+json_t *wrapper_installer_spec(const policy_nonroot *nr)
 {
 	return json_pack(
 		"{s:s, s:s, s:[s,s,s], s:[{s:s, s:s}], s:{s:b, s:b, s:i, s:b, s:{s:[s], s:[s]}},"
@@ -89,6 +89,16 @@ static json_t *init_container(const policy_nonroot *nr)
 		"add", "SETFCAP", "drop", "ALL", "resources", "requests", "cpu", "10m", "memory",
 		"8Mi", "limits", "cpu", "100m", "memory", "16Mi");
 }
+
+/* Fields the server does not read (env, workingDir...) cannot change what
+ * the fixed command does with its fixed mounts. args would; a restartPolicy
+ * makes it a sidecar, which may carry probes and lifecycle hooks that run
+ * other commands with its privilege (the apiserver refuses those on plain
+ * init containers). */
+const char *const wrapper_installer_absent[] = {
+	"args",		  "restartPolicy", "lifecycle", "livenessProbe",
+	"readinessProbe", "startupProbe",  NULL,
+};
 
 /* Every request and limit capgate sets is there unchanged; a LimitRange
  * may default others (ephemeral-storage), which grant nothing. */
@@ -128,7 +138,7 @@ bool wrapper_is_installer(engine_ctx *c, const engine_ctr *ct)
 	}
 	if (!c->nr.wrapper_in_pod)
 		return false;
-	json_t *want = init_container(nr);
+	json_t *want = wrapper_installer_spec(nr);
 	bool same = want != NULL;
 	const char *k;
 	json_t *v;
@@ -140,15 +150,8 @@ bool wrapper_is_installer(engine_ctx *c, const engine_ctr *ct)
 					: json_equal(v, have));
 	}
 	json_decref(want);
-	/* Fields the server does not read (env, workingDir...) cannot change
-	 * what the fixed command does with its fixed mounts. args would; a
-	 * restartPolicy makes it a sidecar, which may carry probes and
-	 * lifecycle hooks that run other commands with its privilege (the
-	 * apiserver refuses those on plain init containers). */
-	static const char *const absent[] = {"args",	      "restartPolicy",	"lifecycle",
-					     "livenessProbe", "readinessProbe", "startupProbe"};
-	for (size_t i = 0; same && i < sizeof(absent) / sizeof(absent[0]); i++)
-		same = json_object_get(ct->obj, absent[i]) == NULL;
+	for (size_t i = 0; same && wrapper_installer_absent[i]; i++)
+		same = json_object_get(ct->obj, wrapper_installer_absent[i]) == NULL;
 	return same;
 }
 
@@ -310,9 +313,9 @@ int wrapper_finish(engine_ctx *c)
 				 ? (patch_path_join(&p, &c->spec_path, "initContainers") < 0 ||
 						    patch_path_join(&p, &p, "0") < 0
 					    ? -1
-					    : patch_add(c->ops, &p, init_container(nr)))
+					    : patch_add(c->ops, &p, wrapper_installer_spec(nr)))
 				 : patch_append(c->ops, c->pod_spec, &c->spec_path, NULL, 0,
-						"initContainers", init_container(nr));
+						"initContainers", wrapper_installer_spec(nr));
 		if (rc < 0)
 			c->oom = true;
 		c->changed = c->nr.acted = true;

@@ -1,6 +1,9 @@
 /* The capgate-ambient wrapper as the engine injects it: the container's
  * command, its volume and the root init container that installs it with
- * its file capability. Internal to the engine (nonroot.c decides when).
+ * its file capability. Internal to the engine (nonroot.c decides when),
+ * except the installer's spec and the members it never has, which
+ * admission/cel.c also reads to recognise the installer in CEL as
+ * wrapper_is_installer() does.
  */
 #ifndef CG_WRAPPER_H
 #define CG_WRAPPER_H
@@ -12,6 +15,14 @@
  * container already runs the wrapper. It alone may add SETFCAP; anything
  * else named like it is judged like any container. */
 bool wrapper_is_installer(engine_ctx *c, const engine_ctr *ct);
+
+/* The installer init container as the engine injects it: a new object (NULL
+ * without memory). nr->image must be set. Its resources are a minimum: the
+ * installer may hold more (a LimitRange's defaults) but not other values. */
+json_t *wrapper_installer_spec(const policy_nonroot *nr);
+
+/* Members capgate's installer never has, NULL-terminated. */
+extern const char *const wrapper_installer_absent[];
 
 /* Makes the wrapper raise caps for the container. Returns 1 when done (or
  * already done), 0 when it cannot be (*why says why, for a message),
