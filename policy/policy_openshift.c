@@ -137,6 +137,9 @@ const policy_scc *policy_find_scc(const cg_policy *p, const char *name)
 	for (size_t i = 0; i < p->n_sccs; i++)
 		if (strcmp(p->sccs[i].name, name) == 0)
 			return &p->sccs[i];
+	/* restricted-v3 and nested-container exist from 4.20 on: a pod
+	 * admitted under one of them is on 4.20 or later whatever the policy
+	 * says, so the 4.20 table is searched after the policy's version's. */
 	bool v420 = (p->openshift_version ? p->openshift_version : DEFAULT_VERSION) >= 420;
 	const policy_scc *t = v420 ? builtin_420 : builtin_419;
 	size_t n = v420 ? sizeof(builtin_420) / sizeof(builtin_420[0])
@@ -144,6 +147,9 @@ const policy_scc *policy_find_scc(const cg_policy *p, const char *name)
 	for (size_t i = 0; i < n; i++)
 		if (strcmp(t[i].name, name) == 0)
 			return &t[i];
+	for (size_t i = 0; !v420 && i < sizeof(builtin_420) / sizeof(builtin_420[0]); i++)
+		if (strcmp(builtin_420[i].name, name) == 0)
+			return &builtin_420[i];
 	return NULL;
 }
 
