@@ -50,9 +50,9 @@ typedef struct nonroot_state {
 	bool slot_checked;    /* slot_why is known */
 	const char *slot_why; /* why the wrapper's volume or installer name is not
 			       * capgate's to use in this pod, or NULL */
-	bool acted;	     /* something was changed for a non-root container */
-	bool applied_full;   /* applied[] could not take every entry */
-	char applied[1024];  /* capgate.dev/applied value */
+	bool acted;	      /* something was changed for a non-root container */
+	bool applied_full;    /* applied[] could not take every entry */
+	char applied[1024];   /* capgate.dev/applied value */
 } nonroot_state;
 
 typedef struct engine_ctx {

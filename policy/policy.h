@@ -126,18 +126,18 @@ typedef struct cg_policy {
 	policy_rule *rules;
 	size_t n_rules;
 	/* spec.openshift */
-	bool openshift;	  /* enabled: the cluster is OpenShift, so a template is
-			   * judged under an unknown SCC unless it names one
-			   * with openshift.io/required-scc */
+	bool openshift;	       /* enabled: the cluster is OpenShift, so a template is
+				* judged under an unknown SCC unless it names one
+				* with openshift.io/required-scc */
 	int openshift_version; /* version "4.N" as 400 + N (0: not given, taken as
 				* 4.19): the default SCCs allow image volumes from 4.20 */
 	policy_scc *sccs;      /* sccs: described by the admin */
 	size_t n_sccs;
-	char *own_scc;	     /* ownSCC: the SCC `capgate scc` writes from this policy */
-	bool own_scc_root;   /* ownSCCAllowsRoot: that SCC admits the wrapper's root
-			      * init container (RunAsAny and SETFCAP, for every
-			      * container of the pods it admits) */
-	policy_scc own;	     /* what that SCC admits, computed at load */
+	char *own_scc;	   /* ownSCC: the SCC `capgate scc` writes from this policy */
+	bool own_scc_root; /* ownSCCAllowsRoot: that SCC admits the wrapper's root
+			    * init container (RunAsAny and SETFCAP, for every
+			    * container of the pods it admits) */
+	policy_scc own;	   /* what that SCC admits, computed at load */
 } cg_policy;
 
 /* Parses a policy document. name is used in error messages (a file name, or
