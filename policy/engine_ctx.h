@@ -46,6 +46,7 @@ typedef struct nonroot_state {
 	caps_set init_caps;  /* what the wrapped containers raise: the installer's --caps */
 	bool installer_seen; /* capgate's own installer is in the pod, at installer_path */
 	caps_set installer_caps;
+	bool installer_drops_stale; /* its named drops are not what they should be */
 	patch_path installer_path;
 	bool slot_checked;    /* slot_why is known */
 	const char *slot_why; /* why the wrapper's volume or installer name is not

@@ -206,11 +206,54 @@ static caps_set installer_command_caps(json_t *cmd)
 	return parse_caps_arg(json_string_value(json_array_get(cmd, 3)));
 }
 
+/* The installer's securityContext is want's but for the names it drops by
+ * name (ALL always among them, every name canonical and once): those
+ * follow the policy's and the SCC's required drops, which may change
+ * after capgate wrote them. *drops_same: they are want's. */
+static bool sc_same_but_drops(json_t *want, json_t *have, bool *drops_same)
+{
+	if (!json_is_object(have) || json_object_size(have) != json_object_size(want))
+		return false;
+	const char *k;
+	json_t *v;
+	json_object_foreach(want, k, v)
+	{
+		json_t *h = json_object_get(have, k);
+		if (strcmp(k, "capabilities") != 0) {
+			if (!json_equal(v, h))
+				return false;
+			continue;
+		}
+		json_t *drop = json_object_get(h, "drop");
+		if (!json_is_object(h) || json_object_size(h) != 2 ||
+		    !json_equal(json_object_get(v, "add"), json_object_get(h, "add")) ||
+		    !json_is_array(drop))
+			return false;
+		caps_set seen = 0;
+		size_t i;
+		json_t *d;
+		json_array_foreach(drop, i, d)
+		{
+			const char *n = json_string_value(d);
+			int cap = n ? caps_lookup(n, strlen(n)) : -1;
+			if (cap < 0 || !caps_is_canonical(n, strlen(n)) || (seen & CAPS_BIT(cap)))
+				return false;
+			seen |= CAPS_BIT(cap);
+		}
+		if (!(seen & CAPS_BIT(CAPS_ALL)) || (seen & CAPS_BIT(CAP_SETFCAP)))
+			return false;
+		*drops_same = json_equal(json_object_get(v, "drop"), drop);
+	}
+	return true;
+}
+
 /* Whether obj is capgate's installer as capgate generates it for this pod,
- * whatever capabilities its command installs (*caps: those): they may lag
- * behind the pod's wrapped containers, or predate --caps, which
- * wrapper_finish() corrects. */
-static bool installer_genuine(const engine_ctx *c, json_t *obj, caps_set *caps)
+ * whatever capabilities its command installs (*caps: those) and whatever
+ * it drops by name besides ALL (*drops_same: exactly what it should): they
+ * may lag behind the pod's wrapped containers, the policy or the SCC, or
+ * predate --caps, and wrapper_finish() corrects them. Neither can give the
+ * installer more than SETFCAP. */
+static bool installer_genuine(const engine_ctx *c, json_t *obj, caps_set *caps, bool *drops_same)
 {
 	const char *name = json_string_value(json_object_get(obj, "name"));
 	if (name == NULL || strcmp(name, NONROOT_INIT_CONTAINER) != 0 ||
@@ -225,9 +268,12 @@ static bool installer_genuine(const engine_ctx *c, json_t *obj, caps_set *caps)
 		json_t *have = json_object_get(obj, k);
 		if (strcmp(k, "command") == 0)
 			continue;
-		same = same && (strcmp(k, "resources") == 0
-					? json_is_object(have) && resources_cover(v, have)
-					: json_equal(v, have));
+		if (strcmp(k, "securityContext") == 0)
+			same = same && sc_same_but_drops(v, have, drops_same);
+		else
+			same = same && (strcmp(k, "resources") == 0
+						? json_is_object(have) && resources_cover(v, have)
+						: json_equal(v, have));
 	}
 	json_decref(want);
 	/* Fields the server does not read (env, workingDir...) cannot change
@@ -246,6 +292,7 @@ bool wrapper_is_installer(engine_ctx *c, const engine_ctr *ct)
 {
 	const policy_nonroot *nr = &c->policy->nonroot;
 	caps_set caps;
+	bool drops_same = false;
 	if (strcmp(ct->list, "initContainers") != 0 ||
 	    nr->delivery != POLICY_DELIVERY_INIT_CONTAINER || nr->image == NULL ||
 	    ct->name == NULL || strcmp(ct->name, NONROOT_INIT_CONTAINER) != 0)
@@ -254,10 +301,11 @@ bool wrapper_is_installer(engine_ctx *c, const engine_ctr *ct)
 		wrapper_scan(c);
 		c->nr.scanned = true;
 	}
-	if (!c->nr.wrapper_in_pod || !installer_genuine(c, ct->obj, &caps))
+	if (!c->nr.wrapper_in_pod || !installer_genuine(c, ct->obj, &caps, &drops_same))
 		return false;
 	c->nr.installer_seen = true;
 	c->nr.installer_caps = caps;
+	c->nr.installer_drops_stale = !drops_same;
 	c->nr.installer_path = ct->path;
 	return true;
 }
@@ -301,10 +349,11 @@ static const char *slot_taken(engine_ctx *c)
 	{
 		const char *n = json_string_value(json_object_get(o, "name"));
 		caps_set caps;
+		bool drops_same;
 		if (n == NULL || strcmp(n, NONROOT_INIT_CONTAINER) != 0)
 			continue;
 		if (nr->delivery != POLICY_DELIVERY_INIT_CONTAINER || !c->nr.wrapper_in_pod ||
-		    !installer_genuine(c, o, &caps))
+		    !installer_genuine(c, o, &caps, &drops_same))
 			return c->nr.slot_why = NONROOT_INIT_CONTAINER " is the pod's own";
 		installer = o;
 	}
@@ -527,20 +576,37 @@ int wrapper_finish(engine_ctx *c)
 		/* A container wrapped since (a sidecar another webhook added,
 		 * re-invocation) may need a capability the installed copy does
 		 * not carry, or none may need one it does: the installer's
-		 * --caps follows what the pod's wrapped containers raise. */
-		if (c->nr.installer_caps == c->nr.init_caps)
-			return 0;
-		char arg[512];
-		caps_arg(c->nr.init_caps, arg, sizeof(arg));
-		if (patch_path_join(&p, &c->nr.installer_path, "command") < 0 ||
-		    patch_add(c->ops, &p,
-			      json_pack("[s,s,s,s]", IMAGE_WRAPPER, "--install", INIT_MOUNT, arg)) <
-			    0)
-			c->oom = true;
-		c->changed = c->nr.acted = true;
-		engine_change(c, NULL,
-			      "capgate-ambient installer: %s (what the wrapped containers raise)",
-			      arg);
+		 * --caps follows what the pod's wrapped containers raise. Its
+		 * named drops follow the policy and the SCC. */
+		if (c->nr.installer_caps != c->nr.init_caps) {
+			char arg[512];
+			caps_arg(c->nr.init_caps, arg, sizeof(arg));
+			if (patch_path_join(&p, &c->nr.installer_path, "command") < 0 ||
+			    patch_add(c->ops, &p,
+				      json_pack("[s,s,s,s]", IMAGE_WRAPPER, "--install", INIT_MOUNT,
+						arg)) < 0)
+				c->oom = true;
+			c->changed = c->nr.acted = true;
+			engine_change(c, NULL,
+				      "capgate-ambient installer: %s (what the wrapped containers "
+				      "raise)",
+				      arg);
+		}
+		if (c->nr.installer_drops_stale) {
+			static const char *const keys[] = {"securityContext", "capabilities",
+							   "drop"};
+			p = c->nr.installer_path;
+			for (size_t i = 0; i < 3; i++)
+				if (patch_path_join(&p, &p, keys[i]) < 0)
+					c->oom = true;
+			if (!c->oom && patch_add(c->ops, &p, drop_list(installer_drops(c))) < 0)
+				c->oom = true;
+			c->changed = c->nr.acted = true;
+			engine_change(
+				c, NULL,
+				"capgate-ambient installer: drops what the policy and the SCC "
+				"require by name");
+		}
 		return 0;
 	}
 	/* First, so that init containers that need the wrapper find it. */
