@@ -47,7 +47,7 @@ static bool seen(const char *const *names, size_t n, const char *name)
 static int scc_map(cel_expr *e, const cg_policy *p, cg_error *err)
 {
 	size_t n_builtin = 0;
-	while (policy_builtin_scc(n_builtin) != NULL)
+	while (policy_builtin_scc_name(n_builtin) != NULL)
 		n_builtin++;
 	const char **names = calloc(1 + p->n_sccs + n_builtin, sizeof(*names));
 	if (names == NULL)
@@ -59,8 +59,8 @@ static int scc_map(cel_expr *e, const cg_policy *p, cg_error *err)
 		if (!seen(names, n, p->sccs[i].name))
 			names[n++] = p->sccs[i].name;
 	for (size_t i = 0; i < n_builtin; i++)
-		if (!seen(names, n, policy_builtin_scc(i)->name))
-			names[n++] = policy_builtin_scc(i)->name;
+		if (!seen(names, n, policy_builtin_scc_name(i)))
+			names[n++] = policy_builtin_scc_name(i);
 	bool first = true;
 	cel_put(e, "{\n  ");
 	for (size_t i = 0; i < n; i++)

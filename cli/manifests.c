@@ -16,9 +16,9 @@
 #include <ctype.h>
 #include <errno.h>
 #include <jansson.h>
-#include <linux/capability.h>
 #include <openssl/evp.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "certs/certs.h"
@@ -32,27 +32,7 @@
 
 #define SERVICE_NAME  "capgate"
 #define DEFAULT_IMAGE "capgate:0.1.0"
-#define SYSCTL_PORT   "net.ipv4.ip_unprivileged_port_start"
-#define SYSCTL_PING   "net.ipv4.ping_group_range"
 #define MAX_FILE_SIZE (4 << 20)
-
-/* The kubelet's safe sysctls (kubernetes pkg/kubelet/sysctl). SCC admission
- * allows every one of them unless forbiddenSysctls names it, whatever
- * allowedUnsafeSysctls says; so the SCC forbids those capgate never emits. */
-static const char *const safe_sysctls[] = {
-	"kernel.shm_rmid_forced",
-	"net.ipv4.ip_local_port_range",
-	"net.ipv4.ip_local_reserved_ports",
-	SYSCTL_PORT,
-	SYSCTL_PING,
-	"net.ipv4.tcp_fin_timeout",
-	"net.ipv4.tcp_keepalive_intvl",
-	"net.ipv4.tcp_keepalive_probes",
-	"net.ipv4.tcp_keepalive_time",
-	"net.ipv4.tcp_rmem",
-	"net.ipv4.tcp_syncookies",
-	"net.ipv4.tcp_wmem",
-};
 
 /* ---- input ------------------------------------------------------------ */
 
@@ -524,48 +504,6 @@ int cmd_manifests(int argc, char **argv)
 
 /* ---- capgate scc ------------------------------------------------------ */
 
-/* What capgate may emit under a policy, over its spec and every rule: the
- * SCC must admit a pod whichever rule matched it. */
-typedef struct scc_needs {
-	caps_set required_drop; /* dropped under every spec: ALL expanded */
-	caps_set allowed;	/* added under some spec */
-	caps_set default_add;	/* added under every spec */
-	bool privileged;
-	bool sysctl_port, sysctl_ping; /* the safe sysctls capgate sets */
-	bool init_container;	       /* the wrapper's root init container */
-	bool image_volume;
-} scc_needs;
-
-static void scc_add_spec(scc_needs *n, const cg_policy *p, const policy_spec *s, bool first)
-{
-	caps_set all = CAPS_KNOWN_MASK | CAPS_BIT(CAPS_ALL);
-	caps_set drop = (s->required_drop & CAPS_BIT(CAPS_ALL)) ? all : s->required_drop;
-	n->required_drop = first ? drop : n->required_drop & drop;
-	n->default_add = first ? s->default_add : n->default_add & s->default_add;
-	n->allowed |= s->allowed | s->default_add;
-	n->privileged |= s->allow_privileged;
-	enum policy_nonroot_strategy st = s->nonroot_strategy;
-	bool sysctl = st == POLICY_NONROOT_AUTO || st == POLICY_NONROOT_SYSCTL;
-	bool ambient = st == POLICY_NONROOT_AUTO || st == POLICY_NONROOT_AMBIENT;
-	caps_set kept = s->allowed | s->default_add;
-	/* A sysctl serves a non-root container's NET_BIND_SERVICE or NET_RAW
-	 * whether the policy allows the capability (kept beside it) or not
-	 * (the sysctl stands in for it); none where the runtime opens ports
-	 * and ICMP itself. */
-	if (sysctl && p->nonroot.runtime == POLICY_RUNTIME_CLOSED) {
-		n->sysctl_port = true;
-		n->sysctl_ping |= p->nonroot.net_raw_use == POLICY_NET_RAW_PING;
-	}
-	/* Under auto the wrapper is the fallback where no sysctl fits (a
-	 * hostNetwork pod, a pod that set the sysctl itself); it is only
-	 * injected from an image the policy names. */
-	bool image = p->nonroot.image != NULL || p->nonroot.delivery == POLICY_DELIVERY_IMAGE;
-	if (ambient && image && kept != 0) {
-		n->init_container |= p->nonroot.delivery == POLICY_DELIVERY_INIT_CONTAINER;
-		n->image_volume |= p->nonroot.delivery == POLICY_DELIVERY_IMAGE_VOLUME;
-	}
-}
-
 static json_t *cap_list(caps_set s)
 {
 	json_t *a = json_array();
@@ -578,54 +516,66 @@ static json_t *cap_list(caps_set s)
 	return a;
 }
 
+static int by_name(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* The volume types, sorted as OpenShift's own SCCs list them. */
+static json_t *volume_list(uint64_t volumes)
+{
+	const char *names[64];
+	size_t n = 0;
+	for (int i = 0; policy_volume_name(i) != NULL; i++)
+		if (volumes & ((uint64_t)1 << i))
+			names[n++] = policy_volume_name(i);
+	qsort(names, n, sizeof(names[0]), by_name);
+	json_t *a = json_array();
+	for (size_t i = 0; a && i < n; i++)
+		json_array_append_new(a, json_string(names[i]));
+	return a;
+}
+
+/* restricted-v2, of the policy's OpenShift version, plus exactly what
+ * capgate may emit under the policy (policy_openshift.c computes it, and
+ * the engine trusts the SCC named ownSCC to admit that much and no more).
+ * No forbiddenSysctls: like restricted-v2 it leaves every safe sysctl to
+ * the pods, whose own sysctls capgate never overrides. */
 static json_t *scc_object(const cg_policy *p, const char *name)
 {
-	scc_needs n = {0};
-	scc_add_spec(&n, p, &p->spec, true);
-	for (size_t i = 0; i < p->n_rules; i++)
-		scc_add_spec(&n, p, &p->rules[i].spec, false);
-	/* The init container adds SETFCAP to write the wrapper's file
-	 * capability on its copy, as uid 0; capgate strips SETFCAP from every
-	 * other container unless the policy allows it. */
-	caps_set allowed = n.allowed | (n.init_container ? CAPS_BIT(CAP_SETFCAP) : 0);
-	caps_set drop = (n.required_drop & CAPS_BIT(CAPS_ALL)) ? CAPS_BIT(CAPS_ALL)
-							       : n.required_drop & ~allowed;
-	json_t *forbidden = json_array();
-	if (!n.sysctl_port && !n.sysctl_ping)
-		json_array_append_new(forbidden, json_string("*"));
-	else
-		for (size_t i = 0; i < sizeof(safe_sysctls) / sizeof(safe_sysctls[0]); i++)
-			if (!(n.sysctl_port && strcmp(safe_sysctls[i], SYSCTL_PORT) == 0) &&
-			    !(n.sysctl_ping && strcmp(safe_sysctls[i], SYSCTL_PING) == 0))
-				json_array_append_new(forbidden, json_string(safe_sysctls[i]));
-	char desc[200];
+	const policy_scc *own = &p->own;
+	char desc[600];
 	snprintf(desc, sizeof(desc),
-		 "capgate policy \"%.64s\"; allows exactly the capabilities and sysctls capgate "
-		 "emits.",
-		 p->name ? p->name : "?");
+		 "capgate policy \"%.64s\": restricted-v2 plus what capgate emits (capabilities, "
+		 "safe sysctls, the wrapper's volume).%s",
+		 p->name ? p->name : "?",
+		 own->root ? " WARNING: runAsUser RunAsAny and SETFCAP, for the wrapper's "
+			     "installer: every container of a pod under this SCC may run as any "
+			     "uid, root included, and add SETFCAP. Grant with caution."
+			   : "");
 	return json_pack(
-		"{s:s, s:s, s:{s:s, s:{s:s}}, s:n, s:b, s:b, s:b, s:o, s:o, s:o, s:[], s:o,"
-		" s:b, s:b, s:b, s:b, s:b, s:b, s:{s:s}, s:{s:s}, s:{s:s}, s:{s:s}, s:[s],"
-		" s:[s,s,s,s,s,s,s,s], s:[], s:[]}",
+		"{s:s, s:s, s:{s:s, s:{s:s}}, s:n, s:b, s:b, s:b, s:o, s:o, s:[], s:b, s:b, s:b, "
+		"s:b,"
+		" s:b, s:b, s:{s:s}, s:{s:s}, s:{s:s}, s:{s:s}, s:[s], s:o, s:[], s:[]}",
 		"apiVersion", "security.openshift.io/v1", "kind", "SecurityContextConstraints",
 		"metadata", "name", name, "annotations", "kubernetes.io/description", desc,
-		"priority", "allowPrivilegedContainer", n.privileged, "allowPrivilegeEscalation",
-		n.privileged, "defaultAllowPrivilegeEscalation", 0, "requiredDropCapabilities",
-		cap_list(drop), "allowedCapabilities", cap_list(allowed), "defaultAddCapabilities",
-		cap_list(n.default_add), "allowedUnsafeSysctls", "forbiddenSysctls", forbidden,
-		"allowHostDirVolumePlugin", 0, "allowHostIPC", 0, "allowHostNetwork", 0,
-		"allowHostPID", 0, "allowHostPorts", 0, "readOnlyRootFilesystem", 0, "runAsUser",
-		"type", n.init_container ? "RunAsAny" : "MustRunAsRange", "seLinuxContext", "type",
-		"MustRunAs", "fsGroup", "type", "MustRunAs", "supplementalGroups", "type",
-		"RunAsAny", "seccompProfiles", "runtime/default", "volumes", "configMap", "csi",
-		"downwardAPI", "emptyDir", "ephemeral", "persistentVolumeClaim", "projected",
-		"secret", "users", "groups");
+		"priority", "allowPrivilegedContainer", own->privileged, "allowPrivilegeEscalation",
+		own->privileged, "defaultAllowPrivilegeEscalation", 0, "requiredDropCapabilities",
+		cap_list(own->required_drop), "allowedCapabilities", cap_list(own->allowed),
+		"defaultAddCapabilities", "allowHostDirVolumePlugin", 0, "allowHostIPC", 0,
+		"allowHostNetwork", 0, "allowHostPID", 0, "allowHostPorts", 0,
+		"readOnlyRootFilesystem", 0, "runAsUser", "type",
+		own->root ? "RunAsAny" : "MustRunAsRange", "seLinuxContext", "type", "MustRunAs",
+		"fsGroup", "type", "MustRunAs", "supplementalGroups", "type", "RunAsAny",
+		"seccompProfiles", "runtime/default", "volumes", volume_list(own->volumes), "users",
+		"groups");
 }
 
 static const char scc_usage[] =
 	"usage: capgate scc --policy FILE [--name NAME] [-o yaml|json]\n"
-	"Writes an OpenShift SecurityContextConstraints (default name: capgate) that\n"
-	"allows exactly the capabilities and sysctls capgate emits under the policy.\n";
+	"Writes an OpenShift SecurityContextConstraints (default name: capgate):\n"
+	"restricted-v2 plus exactly what capgate emits under the policy. Pods that\n"
+	"need it are granted it and pinned to it (openshift.io/required-scc).\n";
 
 int cmd_scc(int argc, char **argv)
 {
@@ -666,10 +616,10 @@ int cmd_scc(int argc, char **argv)
 			"\"%s\": "
 			"capgate will not treat this SCC as its own\n",
 			p->own_scc ? p->own_scc : "", name);
-	if (p->nonroot.delivery == POLICY_DELIVERY_IMAGE_VOLUME)
-		fprintf(stderr, "capgate scc: warning: ambient delivery imageVolume adds an "
-				"\"image\" volume, which the SCC volumes list cannot name; prefer "
-				"strategy sysctl or delivery image on OpenShift\n");
+	if (p->own.root)
+		fprintf(stderr, "capgate scc: warning: spec.openshift.ownSCCAllowsRoot: this SCC "
+				"admits runAsUser RunAsAny and SETFCAP for every container of the "
+				"pods pinned to it, not only capgate's installer\n");
 	if (write_objects(stdout, objs, as_json, &err) < 0 || fflush(stdout) != 0) {
 		fprintf(stderr, "capgate scc: %s\n", err.msg[0] ? err.msg : "write error");
 		return 1;

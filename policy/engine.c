@@ -199,9 +199,10 @@ static bool old_ephemeral(engine_ctx *c, const char *name)
 
 static int judge_one(engine_ctx *c, engine_ctr *ct)
 {
-	if (wrapper_is_installer(c, ct))
-		ct->allowed_extra = CAPS_BIT(31); /* SETFCAP, see wrapper.c */
-	else if (exempt_container(c->policy, ct->name, ct->image))
+	/* capgate's own installer, exactly as it generates it for this pod:
+	 * nothing in it is the pod author's to judge (no defaultAdd, no
+	 * rewrite), so re-invocation finds it unchanged. */
+	if (wrapper_is_installer(c, ct) || exempt_container(c->policy, ct->name, ct->image))
 		return 0;
 	ct->sc = json_object_get(ct->obj, "securityContext");
 	if (ct->sc != NULL && !json_is_null(ct->sc) && !json_is_object(ct->sc))
@@ -213,11 +214,9 @@ static int judge_one(engine_ctx *c, engine_ctr *ct)
 		return -1;
 	if (c->denied)
 		return 0; /* still judge the rest, to name them all */
-	if (!ct->allowed_extra) {
-		if ((ct->user = nonroot_user(c, ct)) < 0 || judge_root(c, ct) < 0 ||
-		    nonroot_judge(c, ct) < 0)
-			return -1;
-	}
+	if ((ct->user = nonroot_user(c, ct)) < 0 || judge_root(c, ct) < 0 ||
+	    nonroot_judge(c, ct) < 0)
+		return -1;
 	return judge_emit(c, ct);
 }
 
@@ -316,36 +315,69 @@ static bool is_windows(json_t *spec)
 	return os != NULL && strcmp(os, "windows") == 0;
 }
 
-/* SCC admission mutates before webhooks and validates after them, so on
- * OpenShift everything capgate emits must pass the SCC recorded in
- * openshift.io/scc. capgate only ever removes capabilities, except for
- * defaultAddCapabilities: those are narrowed to what the SCC allows. An SCC
- * capgate does not know gets nothing that any SCC could reject: no added
- * capability, no sysctl, no root init container. */
+/* SCC admission (openshift/apiserver-library-go sccadmission/admission.go)
+ * mutates before webhooks, recording its choice in openshift.io/scc, and
+ * validates after them: Validate tries that SCC first and takes an SCC only
+ * if applying its defaults leaves the pod unchanged; openshift.io/required-scc
+ * pins the one SCC both phases use. So on OpenShift everything capgate emits
+ * must pass the pod's SCC and be a fixed point of its defaults. A workload
+ * template carries no admitted SCC: its pods are admitted later, under
+ * whichever SCC matches them, unless required-scc pins one. capgate only
+ * ever removes capabilities, except for defaultAddCapabilities, which are
+ * narrowed to what the SCC allows. Under an SCC capgate does not know it
+ * emits nothing that any SCC could reject: no added capability, no sysctl,
+ * no root init container, no volume. */
 static void narrow_to_scc(engine_ctx *c)
 {
-	c->scc_name = json_string_value(json_object_get(c->annotations, "openshift.io/scc"));
-	if (c->scc_name == NULL)
+	bool is_pod = strcmp(c->req->kind, "Pod") == 0;
+	const char *admitted =
+		json_string_value(json_object_get(c->annotations, "openshift.io/scc"));
+	const char *required =
+		json_string_value(json_object_get(c->annotations, "openshift.io/required-scc"));
+	c->scc_name = is_pod && admitted != NULL ? admitted : required;
+	c->openshift = c->scc_name != NULL || admitted != NULL || c->policy->openshift;
+	if (!c->openshift)
 		return;
 	c->scc = policy_find_scc(c->policy, c->scc_name);
 	c->scc_spec = *c->spec;
 	if (c->scc == NULL) {
 		c->scc_spec.default_add = 0;
-	} else if (!(c->scc->allowed & CAPS_BIT(CAPS_ALL))) {
-		c->scc_spec.allowed &= c->scc->allowed | c->scc->default_add;
+	} else {
+		/* capabilities/mustrunas.go Validate: an added capability must
+		 * be allowed or a default add, unless "*" is allowed; a named
+		 * required drop is dropped whatever add says. */
+		if (!(c->scc->allowed & CAPS_BIT(CAPS_ALL)))
+			c->scc_spec.allowed &= c->scc->allowed | c->scc->default_add;
+		c->scc_spec.allowed &= ~(c->scc->required_drop & CAPS_KNOWN_MASK);
 		c->scc_spec.default_add &= c->scc_spec.allowed;
 	}
 	c->spec = &c->scc_spec;
 }
 
-bool engine_scc_allows_root(const engine_ctx *c)
+bool engine_scc_unknown(const engine_ctx *c)
 {
-	return c->scc_name == NULL || (c->scc != NULL && c->scc->run_as_any);
+	return c->openshift && c->scc == NULL;
+}
+
+bool engine_scc_allows_volume(const engine_ctx *c, const char *type)
+{
+	return !c->openshift || (c->scc != NULL && policy_scc_allows_volume(c->scc, type));
+}
+
+bool engine_scc_allows_installer(const engine_ctx *c)
+{
+	if (!c->openshift)
+		return true;
+	const policy_scc *s = c->scc;
+	caps_set setfcap = CAPS_BIT(31);
+	return s != NULL && s->root && !(s->required_drop & setfcap) &&
+	       ((s->allowed & (setfcap | CAPS_BIT(CAPS_ALL))) || (s->default_add & setfcap)) &&
+	       policy_scc_allows_volume(s, "emptyDir");
 }
 
 bool engine_scc_allows_sysctl(const engine_ctx *c, const char *name)
 {
-	return c->scc_name == NULL || (c->scc != NULL && !policy_scc_forbids_sysctl(c->scc, name));
+	return !c->openshift || (c->scc != NULL && !policy_scc_forbids_sysctl(c->scc, name));
 }
 
 /* The changes as warnings, for a decision that patches nothing (warn mode,

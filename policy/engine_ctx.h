@@ -31,8 +31,9 @@ typedef struct engine_ctr {
 	/* what they must become */
 	caps_set keep;		/* allowed adds the container keeps */
 	caps_set drop_specific; /* its own named drops (they cancel defaultAdd) */
-	caps_set allowed_extra; /* capgate's own init container may add SETFCAP */
+	caps_set drop_extra;	/* stripped capabilities also dropped by name (OpenShift) */
 	caps_set lost_defaults; /* runtime defaults a newly imposed drop ALL removes */
+	caps_set wrapped;	/* what the wrapper raises for it, once wrapped */
 } engine_ctr;
 
 typedef struct nonroot_state {
@@ -42,9 +43,17 @@ typedef struct nonroot_state {
 	bool wrapped_image_volume;
 	bool scanned;	     /* wrapper_in_pod is known */
 	bool wrapper_in_pod; /* a container's command is already the wrapper */
-	bool acted;	     /* something was changed for a non-root container */
-	bool applied_full;   /* applied[] could not take every entry */
-	char applied[1024];  /* capgate.dev/applied value */
+	caps_set init_caps;  /* what the wrapped containers raise: the installer's --caps */
+	bool installer_seen; /* capgate's own installer is in the pod, at installer_path */
+	caps_set installer_caps;
+	bool installer_drops_stale; /* its named drops are not what they should be */
+	patch_path installer_path;
+	bool slot_checked;    /* slot_why is known */
+	const char *slot_why; /* why the wrapper's volume or installer name is not
+			       * capgate's to use in this pod, or NULL */
+	bool acted;	      /* something was changed for a non-root container */
+	bool applied_full;    /* applied[] could not take every entry */
+	char applied[1024];   /* capgate.dev/applied value */
 } nonroot_state;
 
 typedef struct engine_ctx {
@@ -77,15 +86,21 @@ typedef struct engine_ctx {
 	char deny_msg[2048];
 	nonroot_state nr;
 	engine_ctr *cur; /* the container being judged, for messages */
-	/* OpenShift: the SCC the pod was admitted under (openshift.io/scc). */
-	const char *scc_name;  /* NULL: not on OpenShift, or not yet chosen */
-	const policy_scc *scc; /* NULL with scc_name set: an SCC capgate does not know */
+	/* OpenShift: the SCC the pod was admitted under (openshift.io/scc), or
+	 * that its template pins (openshift.io/required-scc). */
+	bool openshift;	       /* judged as under an SCC, known or not */
+	const char *scc_name;  /* NULL: none named */
+	const policy_scc *scc; /* NULL with openshift set: an SCC capgate does not know */
 	policy_spec scc_spec;  /* the policy spec narrowed to what the SCC admits */
 } engine_ctx;
 
-/* Whether the pod's SCC admits a root init container / this sysctl. */
-bool engine_scc_allows_root(const engine_ctx *c);
+/* What the pod's SCC admits: the wrapper's root init container (uid 0,
+ * SETFCAP, an emptyDir), a volume type, a sysctl. Everything off OpenShift. */
+bool engine_scc_allows_installer(const engine_ctx *c);
+bool engine_scc_allows_volume(const engine_ctx *c, const char *type);
 bool engine_scc_allows_sysctl(const engine_ctx *c, const char *name);
+/* On OpenShift under an SCC capgate does not know: it adds nothing. */
+bool engine_scc_unknown(const engine_ctx *c);
 
 void engine_warn(engine_ctx *c, const char *fmt, ...) CG_PRINTF(2, 3);
 void engine_change(engine_ctx *c, const engine_ctr *ct, const char *fmt, ...) CG_PRINTF(3, 4);

@@ -150,7 +150,7 @@ int judge_caps(engine_ctx *c, engine_ctr *ct)
 
 	/* A specific drop wins over an add, as containerd and CRI-O apply them;
 	 * dropping ALL is the baseline and does not cancel defaultAdd. */
-	caps_set allowed = sp->allowed | ct->allowed_extra;
+	caps_set allowed = sp->allowed;
 	ct->drop_specific = ct->drop & CAPS_KNOWN_MASK;
 	caps_set want = (ct->add | sp->default_add) & ~ct->drop_specific;
 	caps_set disallowed = want & ~allowed;
@@ -170,6 +170,18 @@ int judge_caps(engine_ctx *c, engine_ctr *ct)
 				    engine_label(ct), list);
 			engine_change(c, ct, "remove %s: not in allowedCapabilities", list);
 			engine_audit_note(c, "stripped", list);
+			/* SCC admission adds its defaultAddCapabilities to
+			 * every container that does not drop them by name
+			 * (drop ALL does not count), in Validate too, where
+			 * an SCC whose defaults change the pod is refused
+			 * (capabilities/mustrunas.go Generate,
+			 * sccadmission/admission.go): a stripped default
+			 * would come back and fail the pod. capgate cannot
+			 * always know the defaults (an SCC it does not know,
+			 * one an admin changed), so on OpenShift every
+			 * stripped capability is also dropped by name. */
+			if (c->openshift)
+				ct->drop_extra = disallowed;
 		}
 	}
 	if (ct->bad_priv) {
@@ -202,8 +214,9 @@ int judge_root(engine_ctx *c, engine_ctr *ct)
 	bool kept = false, refused = false;
 	if (port > 0 && !(ct->drop_specific & nbs) && !(ct->keep & nbs)) {
 		/* Root binds ports below 1024 with NET_BIND_SERVICE, which the
-		 * runtime's default set gave it; drop ALL would take it away. */
-		if (sp->allowed & nbs) {
+		 * runtime's default set gave it; drop ALL would take it away.
+		 * Under an SCC capgate does not know, it adds nothing. */
+		if ((sp->allowed & nbs) && !engine_scc_unknown(c)) {
 			ct->keep |= nbs;
 			kept = true;
 			engine_change(c, ct,
@@ -240,7 +253,7 @@ int judge_emit(engine_ctx *c, engine_ctr *ct)
 {
 	const policy_spec *sp = c->spec;
 	char names[512];
-	caps_set must_drop = sp->required_drop | ct->drop_specific;
+	caps_set must_drop = sp->required_drop | ct->drop_specific | ct->drop_extra;
 	bool compliant = ct->tidy && ct->add == ct->keep && (ct->drop & must_drop) == must_drop &&
 			 !ct->unknown_drop;
 	if (!compliant) {
@@ -262,6 +275,12 @@ int judge_emit(engine_ctx *c, engine_ctr *ct)
 				c, ct,
 				"remove %s from add: also dropped by name, and a named drop wins",
 				caps_set_format(ct->add & ct->drop_specific, names, sizeof(names)));
+		if (ct->drop_extra & ~ct->drop)
+			engine_change(
+				c, ct,
+				"drop %s by name: SCC admission adds back a default capability "
+				"that is not dropped by name",
+				caps_set_format(ct->drop_extra & ~ct->drop, names, sizeof(names)));
 		if (sp->required_drop & CAPS_KNOWN_MASK & ~ct->drop)
 			engine_change(
 				c, ct, "drop %s (requiredDropCapabilities)",

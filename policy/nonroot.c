@@ -293,10 +293,12 @@ static void report_sysctl(engine_ctx *c, engine_ctr *ct, caps_set by_sysctl, cap
 int nonroot_judge(engine_ctx *c, engine_ctr *ct)
 {
 	enum policy_nonroot_strategy st = c->spec->nonroot_strategy;
-	/* A default add looks asked for once capgate has added it: so that
-	 * re-invocation decides the same, defaultAddCapabilities never count,
-	 * named by the container or not. */
-	caps_set asked = ct->add & ~ct->drop_specific & ~c->spec->default_add;
+	/* A default add looks asked for once capgate (or, on OpenShift, SCC
+	 * admission) has added it: so that re-invocation decides the same,
+	 * and a template the same as its pods, defaultAddCapabilities never
+	 * count, named by the container or not. */
+	caps_set scc_default = c->scc != NULL ? c->scc->default_add : 0;
+	caps_set asked = ct->add & ~ct->drop_specific & ~c->spec->default_add & ~scc_default;
 	if (st == POLICY_NONROOT_NONE || asked == 0 || ct->user != 1)
 		return 0;
 	const policy_nonroot *nr = &c->policy->nonroot;

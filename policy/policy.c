@@ -7,6 +7,7 @@
 #include "common/cleanup.h"
 #include "policy/k8sname.h"
 #include "policy/policy_nonroot.h"
+#include "policy/policy_openshift.h"
 #include "policy/policy_yaml.h"
 
 extern const char policy_default_yaml_start[];
@@ -255,136 +256,6 @@ static int read_rules(loader *l, yaml_node_t *n, const char *path)
 	return 0;
 }
 
-static const char *const run_as_user_names[] = {"RunAsAny", "MustRunAs", "MustRunAsRange",
-						"MustRunAsNonRoot", NULL};
-
-static int read_scc(loader *l, yaml_node_t *n, const char *path, policy_scc *scc)
-{
-	static const char *const keys[] = {"name",
-					   "allowedCapabilities",
-					   "defaultAddCapabilities",
-					   "forbiddenSysctls",
-					   "runAsUser",
-					   NULL};
-	yaml_node_t *v[5];
-	caps_src src = {0};
-	char p[160];
-	int run_as = 2;
-	if (pyaml_fields(&l->y, n, path, keys, v) < 0 ||
-	    pyaml_required(&l->y, n, path, "name", v[0]) < 0 ||
-	    pyaml_line(&l->y, v[0], pyaml_path(p, sizeof(p), path, "name"), 253, &scc->name) < 0 ||
-	    read_caps(l, v[1], path, "allowedCapabilities", true, &scc->allowed, &src) < 0 ||
-	    read_caps(l, v[2], path, "defaultAddCapabilities", false, &scc->default_add, &src) <
-		    0 ||
-	    read_enum(l, v[4], path, "runAsUser", run_as_user_names, &run_as) < 0)
-		return -1;
-	scc->run_as_any = run_as == 0;
-	if (v[3] == NULL)
-		return 0;
-	pyaml_path(p, sizeof(p), path, "forbiddenSysctls");
-	if (pyaml_list(&l->y, v[3], p, "forbiddenSysctls") < 0)
-		return -1;
-	size_t count = pyaml_list_len(v[3]);
-	if (count > 0 && (scc->forbidden_sysctls.v = calloc(count, sizeof(char *))) == NULL)
-		return oom(l);
-	for (size_t i = 0; i < count; i++) {
-		char q[200];
-		snprintf(q, sizeof(q), "%s[%zu]", p, i);
-		if (pyaml_line(&l->y, pyaml_list_at(&l->y, v[3], i), q, 253,
-			       &scc->forbidden_sysctls.v[i]) < 0)
-			return -1;
-		scc->forbidden_sysctls.n++;
-	}
-	return 0;
-}
-
-static int read_openshift(loader *l, yaml_node_t *n, const char *path)
-{
-	static const char *const keys[] = {"sccs", "ownSCC", NULL};
-	yaml_node_t *v[2];
-	char p[160];
-	if (pyaml_fields(&l->y, n, path, keys, v) < 0)
-		return -1;
-	if (v[1] != NULL) {
-		free(l->p->own_scc);
-		l->p->own_scc = NULL;
-		if (pyaml_line(&l->y, v[1], pyaml_path(p, sizeof(p), path, "ownSCC"), 253,
-			       &l->p->own_scc) < 0)
-			return -1;
-	}
-	if (v[0] == NULL)
-		return 0;
-	pyaml_path(p, sizeof(p), path, "sccs");
-	if (pyaml_list(&l->y, v[0], p, "sccs") < 0)
-		return -1;
-	size_t count = pyaml_list_len(v[0]);
-	if (count > 0 && (l->p->sccs = calloc(count, sizeof(*l->p->sccs))) == NULL)
-		return oom(l);
-	for (size_t i = 0; i < count; i++) {
-		char q[200];
-		snprintf(q, sizeof(q), "%s[%zu]", p, i);
-		l->p->n_sccs++;
-		if (read_scc(l, pyaml_list_at(&l->y, v[0], i), q, &l->p->sccs[i]) < 0)
-			return -1;
-		for (size_t k = 0; k < i; k++)
-			if (strcmp(l->p->sccs[k].name, l->p->sccs[i].name) == 0)
-				return pyaml_fail(&l->y, pyaml_list_at(&l->y, v[0], i), q,
-						  "SCC \"%s\" is described twice",
-						  l->p->sccs[i].name);
-	}
-	return 0;
-}
-
-/* OpenShift 4's default SCCs, as far as capgate's output goes. */
-#define C(n) CAPS_BIT(n)
-
-static const policy_scc builtin_sccs[] = {
-	{"restricted-v2", C(10), 0, {NULL, 0}, false},
-	{"nonroot-v2", C(10), 0, {NULL, 0}, false},
-	{"hostnetwork-v2", C(10), 0, {NULL, 0}, false},
-	{"restricted", 0, 0, {NULL, 0}, false},
-	{"nonroot", 0, 0, {NULL, 0}, false},
-	{"hostnetwork", 0, 0, {NULL, 0}, false},
-	{"hostaccess", 0, 0, {NULL, 0}, false},
-	{"anyuid", 0, 0, {NULL, 0}, true},
-	{"hostmount-anyuid", 0, 0, {NULL, 0}, true},
-	{"privileged", C(CAPS_ALL), 0, {NULL, 0}, true},
-};
-#undef C
-
-/* The SCC `capgate scc` renders from a policy admits everything the policy
- * makes capgate emit. */
-static const policy_scc own_scc = {"(own)", CAPS_BIT(CAPS_ALL), 0, {NULL, 0}, true};
-
-const policy_scc *policy_find_scc(const cg_policy *p, const char *name)
-{
-	if (name && p->own_scc && strcmp(name, p->own_scc) == 0)
-		return &own_scc;
-	for (size_t i = 0; name && i < p->n_sccs; i++)
-		if (strcmp(p->sccs[i].name, name) == 0)
-			return &p->sccs[i];
-	for (size_t i = 0; name && i < sizeof(builtin_sccs) / sizeof(builtin_sccs[0]); i++)
-		if (strcmp(builtin_sccs[i].name, name) == 0)
-			return &builtin_sccs[i];
-	return NULL;
-}
-
-const policy_scc *policy_builtin_scc(size_t i)
-{
-	return i < sizeof(builtin_sccs) / sizeof(builtin_sccs[0]) ? &builtin_sccs[i] : NULL;
-}
-
-bool policy_scc_forbids_sysctl(const policy_scc *scc, const char *name)
-{
-	for (size_t i = 0; i < scc->forbidden_sysctls.n; i++) {
-		const char *f = scc->forbidden_sysctls.v[i];
-		size_t n = strlen(f);
-		if (n > 0 && f[n - 1] == '*' ? strncmp(f, name, n - 1) == 0 : strcmp(f, name) == 0)
-			return true;
-	}
-	return false;
-}
-
 static int read_spec(loader *l, yaml_node_t *n)
 {
 	yaml_node_t *v[K_SPEC_N];
@@ -397,11 +268,13 @@ static int read_spec(loader *l, yaml_node_t *n)
 		return -1;
 	l->p->on_error = (enum policy_on_error)on_error;
 	/* Rules copy the spec, so they are read after everything they inherit. */
-	if ((v[K_OPENSHIFT] && read_openshift(l, v[K_OPENSHIFT], "spec.openshift") < 0) ||
+	yaml_node_t *root_at = NULL;
+	if ((v[K_OPENSHIFT] &&
+	     popenshift_read(&l->y, v[K_OPENSHIFT], "spec.openshift", l->p, &root_at) < 0) ||
 	    (v[K_EXEMPTIONS] && read_exemptions(l, v[K_EXEMPTIONS], "spec.exemptions") < 0) ||
 	    (v[K_RULES] && read_rules(l, v[K_RULES], "spec.rules") < 0))
 		return -1;
-	return 0;
+	return popenshift_finish(&l->y, root_at, l->p);
 }
 
 static int read_fixed(loader *l, yaml_node_t *n, const char *path, const char *want)
@@ -437,7 +310,7 @@ static int read_policy(loader *l)
 				  "%s is not a valid name (a DNS-1123 subdomain: lower-case "
 				  "letters, digits, '-' and '.', at most 253 characters)",
 				  pyaml_quote(meta[0], q, sizeof(q)));
-	return v[3] == NULL ? 0 : read_spec(l, v[3]);
+	return v[3] == NULL ? popenshift_finish(&l->y, NULL, l->p) : read_spec(l, v[3]);
 }
 
 static cg_policy *policy_new(void)
@@ -518,11 +391,6 @@ void policy_free(cg_policy *p)
 		labels_free(&p->rules[i].labels);
 	}
 	free(p->rules);
-	for (size_t i = 0; i < p->n_sccs; i++) {
-		free(p->sccs[i].name);
-		strlist_free(&p->sccs[i].forbidden_sysctls);
-	}
-	free(p->sccs);
-	free(p->own_scc);
+	popenshift_free(p);
 	free(p);
 }

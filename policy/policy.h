@@ -12,6 +12,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "common/error.h"
 #include "policy/caps.h"
@@ -99,15 +100,21 @@ typedef struct policy_rule {
 } policy_rule;
 
 /* What an OpenShift SecurityContextConstraints admits, as far as capgate's
- * output is concerned. SCC admission records the SCC it chose in the pod's
- * openshift.io/scc annotation before webhooks run, and validates the final
- * pod against it after them: capgate must emit nothing it would reject. */
+ * output is concerned (openshift/apiserver-library-go,
+ * pkg/securitycontextconstraints): SCC admission records the SCC it chose in
+ * the pod's openshift.io/scc annotation before webhooks run, and validates
+ * the final pod after them, where an SCC counts only if applying its
+ * defaults changes nothing: capgate must emit nothing it would reject or
+ * default again. */
 typedef struct policy_scc {
 	char *name;
 	caps_set allowed;		  /* allowedCapabilities; CAPS_ALL is "*" */
 	caps_set default_add;		  /* defaultAddCapabilities */
+	caps_set required_drop;		  /* requiredDropCapabilities; CAPS_ALL is ALL */
 	policy_strlist forbidden_sysctls; /* names, or patterns ending in '*' */
-	bool run_as_any;		  /* runAsUser RunAsAny: a root init container passes */
+	bool root;			  /* its runAsUser strategy admits uid 0 */
+	bool privileged;		  /* allowPrivilegedContainer */
+	uint64_t volumes;		  /* allowed volume types, bit policy_volume_index() */
 } policy_scc;
 
 typedef struct cg_policy {
@@ -118,10 +125,19 @@ typedef struct cg_policy {
 	policy_exemptions exemptions;
 	policy_rule *rules;
 	size_t n_rules;
-	policy_scc *sccs; /* spec.openshift.sccs: described by the admin */
+	/* spec.openshift */
+	bool openshift;	       /* enabled: the cluster is OpenShift, so a template is
+				* judged under an unknown SCC unless it names one
+				* with openshift.io/required-scc */
+	int openshift_version; /* version "4.N" as 400 + N (0: not given, taken as
+				* 4.19): the default SCCs allow image volumes from 4.20 */
+	policy_scc *sccs;      /* sccs: described by the admin */
 	size_t n_sccs;
-	char *own_scc; /* spec.openshift.ownSCC: the SCC `capgate scc` wrote from
-			* this policy, which admits all it emits */
+	char *own_scc;	   /* ownSCC: the SCC `capgate scc` writes from this policy */
+	bool own_scc_root; /* ownSCCAllowsRoot: that SCC admits the wrapper's root
+			    * init container (RunAsAny and SETFCAP, for every
+			    * container of the pods it admits) */
+	policy_scc own;	   /* what that SCC admits, computed at load */
 } cg_policy;
 
 /* Parses a policy document. name is used in error messages (a file name, or
@@ -133,19 +149,30 @@ int policy_load(const char *buf, size_t len, const char *name, cg_policy **out,
 int policy_load_default(cg_policy **out, cg_error *err) CG_MUST_CHECK;
 const char *policy_default_yaml(size_t *len);
 
-/* The SCC named name: ownSCC (admits what the policy emits), the policy's
- * own descriptions, else OpenShift's
- * default SCCs as shipped (restricted-v2, nonroot-v2, hostnetwork-v2,
- * restricted, nonroot, hostnetwork, anyuid, hostmount-anyuid, hostaccess,
- * privileged). NULL when capgate does not know it. */
+/* The SCC named name: ownSCC (what `capgate scc` writes from this policy),
+ * the policy's own descriptions, else OpenShift's default SCCs as shipped
+ * (openshift/cluster-kube-apiserver-operator bindata/bootkube/scc-manifests:
+ * restricted-v2, restricted-v3, nonroot-v2, hostnetwork-v2, restricted,
+ * nonroot, hostnetwork, hostaccess, anyuid, hostmount-anyuid,
+ * hostmount-anyuid-v2, nested-container, privileged). NULL when capgate does
+ * not know it. Borrowed from p. */
 const policy_scc *policy_find_scc(const cg_policy *p, const char *name);
 
-/* OpenShift's default SCCs that policy_find_scc() knows, in its order: the
- * i-th, or NULL past the last (admission/ renders them in CEL). */
-const policy_scc *policy_builtin_scc(size_t i);
+/* The names of OpenShift's default SCCs that policy_find_scc() knows, of
+ * every version it models: the i-th, or NULL past the last. What a name
+ * stands for depends on the policy's openshift.version (and ownSCC or the
+ * policy's descriptions may shadow it): resolve it with policy_find_scc().
+ * admission/ renders them in CEL. */
+const char *policy_builtin_scc_name(size_t i);
 
 /* Whether the SCC forbids setting sysctl name. */
 bool policy_scc_forbids_sysctl(const policy_scc *scc, const char *name);
+
+/* The volume types an SCC can name (openshift/api security/v1 FSType, "*"
+ * included): index of name, or -1. */
+int policy_volume_index(const char *name);
+const char *policy_volume_name(int index);
+bool policy_scc_allows_volume(const policy_scc *scc, const char *type);
 
 void policy_free(cg_policy *p);
 static inline void policy_freep(cg_policy **p)

@@ -19,12 +19,11 @@
 				     sizeof(name##_f) / sizeof(name##_f[0]), NULL, NULL}
 #define ALL (&jsonsel_all)
 
-SEL_OBJ(sel_named, {"name", ALL});
 SEL_OBJ(sel_port, {"containerPort", ALL});
 static const jsonsel sel_ports = {JSONSEL_ARRAY, NULL, 0, &sel_port, NULL};
-static const jsonsel sel_named_list = {JSONSEL_ARRAY, NULL, 0, &sel_named, NULL};
 /* volumeMounts, resources and restartPolicy whole: capgate's own installer
- * is recognised by its whole spec (policy/wrapper.c). */
+ * is recognised by its whole spec, and the wrapper's volume must be exactly
+ * capgate's, so volumes are read whole too (policy/wrapper.c). */
 SEL_OBJ(sel_container, {"name", ALL}, {"image", ALL}, {"command", ALL}, {"args", ALL},
 	{"ports", &sel_ports}, {"securityContext", ALL}, {"volumeMounts", ALL}, {"resources", ALL},
 	{"restartPolicy", ALL});
@@ -33,7 +32,7 @@ SEL_OBJ(sel_meta, {"name", ALL}, {"generateName", ALL}, {"namespace", ALL}, {"la
 	{"annotations", ALL}, {"ownerReferences", ALL}, {"deletionTimestamp", ALL});
 SEL_OBJ(sel_podspec, {"containers", &sel_containers}, {"initContainers", &sel_containers},
 	{"ephemeralContainers", &sel_containers}, {"securityContext", ALL}, {"hostNetwork", ALL},
-	{"hostUsers", ALL}, {"os", ALL}, {"volumes", &sel_named_list});
+	{"hostUsers", ALL}, {"os", ALL}, {"volumes", ALL});
 /* A pod template also carries the digest of its raw bytes: the engine
  * spares an UPDATE a denial only when the whole template is unchanged
  * (policy/engine.c), and the pruned trees alone would call two templates
@@ -51,7 +50,7 @@ SEL_OBJ(sel_job_template, {"spec", &sel_job_spec});
  * the members do not collide. */
 SEL_OBJ(sel_spec, {"containers", &sel_containers}, {"initContainers", &sel_containers},
 	{"ephemeralContainers", &sel_containers}, {"securityContext", ALL}, {"hostNetwork", ALL},
-	{"hostUsers", ALL}, {"os", ALL}, {"volumes", &sel_named_list}, {"template", &sel_template},
+	{"hostUsers", ALL}, {"os", ALL}, {"volumes", ALL}, {"template", &sel_template},
 	{"jobTemplate", &sel_job_template});
 SEL_OBJ(sel_object, {"apiVersion", ALL}, {"kind", ALL}, {"metadata", &sel_meta},
 	{"spec", &sel_spec}, {"template", &sel_template});

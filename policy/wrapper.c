@@ -19,8 +19,11 @@
 #include "policy/nonroot.h"
 #include "policy/patch.h"
 
-#define INIT_MOUNT    "/capgate-install"
-#define IMAGE_WRAPPER "/capgate/capgate-ambient" /* where the capgate image has it */
+#define INIT_MOUNT	     "/capgate-install"
+#define CAP_SETFCAP	     31
+#define CAP_NET_BIND_SERVICE 10
+#define CAP_NET_RAW	     13
+#define IMAGE_WRAPPER	     "/capgate/capgate-ambient" /* where the capgate image has it */
 
 static const policy_entrypoint *find_entrypoint(const policy_nonroot *nr, const char *image)
 {
@@ -75,19 +78,93 @@ static void wrapper_scan(engine_ctx *c)
 	}
 }
 
-/* The init container that installs the wrapper: root only to write the
- * file capability (CAP_SETFCAP), nothing else. */
-json_t *wrapper_installer_spec(const policy_nonroot *nr)
+/* "--caps=NET_BIND_SERVICE,NET_RAW", as the wrapper and its installer take
+ * it (capgate-ambient: every comma separates two names). */
+static void caps_arg(caps_set caps, char *out, size_t outsz)
 {
+	snprintf(out, outsz, "--caps=");
+	caps_set_format(caps, out + 7, outsz - 7);
+	for (char *p = out; *p; p++)
+		if (*p == ' ')
+			memmove(p, p + 1, strlen(p));
+}
+
+/* The capabilities of a --caps= argument capgate wrote (canonical names,
+ * capgate's order), or 0. */
+static caps_set parse_caps_arg(const char *arg)
+{
+	caps_set set = 0;
+	char again[512];
+	if (arg == NULL || strncmp(arg, "--caps=", 7) != 0)
+		return 0;
+	for (const char *p = arg + 7; *p;) {
+		size_t n = strcspn(p, ",");
+		int cap = caps_lookup(p, n);
+		if (cap < 0 || cap == CAPS_ALL)
+			return 0;
+		set |= CAPS_BIT(cap);
+		p += n + (p[n] == ',');
+	}
+	caps_arg(set, again, sizeof(again));
+	return strcmp(again, arg) == 0 ? set : 0;
+}
+
+/* The installer drops ALL, and by name what the policy and the pod's SCC
+ * require dropped by name or would add by default (SCC admission validates
+ * the pod after webhooks and refuses an SCC whose defaults change it:
+ * capabilities/mustrunas.go Generate), so that it holds exactly SETFCAP. */
+static caps_set installer_drops(const engine_ctx *c)
+{
+	caps_set d = CAPS_BIT(CAPS_ALL) | (c->spec->required_drop & CAPS_KNOWN_MASK);
+	if (c->scc != NULL)
+		d |= (c->scc->required_drop | c->scc->default_add) & CAPS_KNOWN_MASK;
+	return d & ~CAPS_BIT(CAP_SETFCAP);
+}
+
+/* ALL first, then names in capability order. */
+static json_t *drop_list(caps_set s)
+{
+	json_t *a = json_array();
+	if (a && (s & CAPS_BIT(CAPS_ALL)))
+		json_array_append_new(a, json_string_nocheck("ALL"));
+	for (int i = 0; a && i < CAPS_COUNT; i++)
+		if (s & CAPS_BIT(i))
+			json_array_append_new(a, json_string_nocheck(caps_name(i)));
+	return a;
+}
+
+json_t *wrapper_installer_spec(const policy_nonroot *nr, caps_set caps, caps_set drops)
+{
+	char arg[512];
+	caps_arg(caps, arg, sizeof(arg));
 	return json_pack(
-		"{s:s, s:s, s:[s,s,s], s:[{s:s, s:s}], s:{s:b, s:b, s:i, s:b, s:{s:[s], s:[s]}},"
+		"{s:s, s:s, s:[s,s,s,s], s:[{s:s, s:s}], s:{s:b, s:b, s:i, s:b, s:{s:[s], s:o}},"
 		" s:{s:{s:s, s:s}, s:{s:s, s:s}}}",
 		"name", NONROOT_INIT_CONTAINER, "image", nr->image, "command", IMAGE_WRAPPER,
-		"--install", INIT_MOUNT, "volumeMounts", "name", NONROOT_VOLUME, "mountPath",
+		"--install", INIT_MOUNT, arg, "volumeMounts", "name", NONROOT_VOLUME, "mountPath",
 		INIT_MOUNT, "securityContext", "allowPrivilegeEscalation", 0,
 		"readOnlyRootFilesystem", 1, "runAsUser", 0, "runAsNonRoot", 0, "capabilities",
-		"add", "SETFCAP", "drop", "ALL", "resources", "requests", "cpu", "10m", "memory",
-		"8Mi", "limits", "cpu", "100m", "memory", "16Mi");
+		"add", "SETFCAP", "drop", drop_list(drops), "resources", "requests", "cpu", "10m",
+		"memory", "8Mi", "limits", "cpu", "100m", "memory", "16Mi");
+}
+
+/* The init container that installs the wrapper for this pod: the installed
+ * copy carries exactly caps, what the pod's wrapped containers raise. */
+static json_t *init_container(const engine_ctx *c, caps_set caps)
+{
+	return wrapper_installer_spec(&c->policy->nonroot, caps, installer_drops(c));
+}
+
+/* The wrapper's volume as capgate injects it: for the installer, a plain
+ * tmpfs (medium: Memory; file capabilities count there, no nosuid) that
+ * only the installer writes; else the capgate image itself. */
+static json_t *own_volume(const policy_nonroot *nr)
+{
+	if (nr->delivery == POLICY_DELIVERY_INIT_CONTAINER)
+		return json_pack("{s:s, s:{s:s, s:s}}", "name", NONROOT_VOLUME, "emptyDir",
+				 "medium", "Memory", "sizeLimit", "4Mi");
+	return json_pack("{s:s, s:{s:s, s:s}}", "name", NONROOT_VOLUME, "image", "reference",
+			 nr->image, "pullPolicy", "IfNotPresent");
 }
 
 /* Fields the server does not read (env, workingDir...) cannot change what
@@ -125,9 +202,103 @@ static bool resources_cover(json_t *want, json_t *have)
 	return true;
 }
 
+/* The installer's --caps, from its command: [wrapper, --install, DIR,
+ * --caps=LIST]; the three-word form capgate wrote before --caps existed
+ * installs NET_BIND_SERVICE and NET_RAW. 0 when it is neither. */
+static caps_set installer_command_caps(json_t *cmd)
+{
+	size_t n = json_array_size(cmd);
+	const char *c0 = json_string_value(json_array_get(cmd, 0));
+	const char *c1 = json_string_value(json_array_get(cmd, 1));
+	const char *c2 = json_string_value(json_array_get(cmd, 2));
+	if ((n != 3 && n != 4) || c0 == NULL || strcmp(c0, IMAGE_WRAPPER) != 0 || c1 == NULL ||
+	    strcmp(c1, "--install") != 0 || c2 == NULL || strcmp(c2, INIT_MOUNT) != 0)
+		return 0;
+	if (n == 3)
+		return CAPS_BIT(CAP_NET_BIND_SERVICE) | CAPS_BIT(CAP_NET_RAW);
+	return parse_caps_arg(json_string_value(json_array_get(cmd, 3)));
+}
+
+/* The installer's securityContext is want's but for the names it drops by
+ * name (ALL always among them, every name canonical and once): those
+ * follow the policy's and the SCC's required drops, which may change
+ * after capgate wrote them. *drops_same: they are want's. */
+static bool sc_same_but_drops(json_t *want, json_t *have, bool *drops_same)
+{
+	if (!json_is_object(have) || json_object_size(have) != json_object_size(want))
+		return false;
+	const char *k;
+	json_t *v;
+	json_object_foreach(want, k, v)
+	{
+		json_t *h = json_object_get(have, k);
+		if (strcmp(k, "capabilities") != 0) {
+			if (!json_equal(v, h))
+				return false;
+			continue;
+		}
+		json_t *drop = json_object_get(h, "drop");
+		if (!json_is_object(h) || json_object_size(h) != 2 ||
+		    !json_equal(json_object_get(v, "add"), json_object_get(h, "add")) ||
+		    !json_is_array(drop))
+			return false;
+		caps_set seen = 0;
+		size_t i;
+		json_t *d;
+		json_array_foreach(drop, i, d)
+		{
+			const char *n = json_string_value(d);
+			int cap = n ? caps_lookup(n, strlen(n)) : -1;
+			if (cap < 0 || !caps_is_canonical(n, strlen(n)) || (seen & CAPS_BIT(cap)))
+				return false;
+			seen |= CAPS_BIT(cap);
+		}
+		if (!(seen & CAPS_BIT(CAPS_ALL)) || (seen & CAPS_BIT(CAP_SETFCAP)))
+			return false;
+		*drops_same = json_equal(json_object_get(v, "drop"), drop);
+	}
+	return true;
+}
+
+/* Whether obj is capgate's installer as capgate generates it for this pod,
+ * whatever capabilities its command installs (*caps: those) and whatever
+ * it drops by name besides ALL (*drops_same: exactly what it should): they
+ * may lag behind the pod's wrapped containers, the policy or the SCC, or
+ * predate --caps, and wrapper_finish() corrects them. Neither can give the
+ * installer more than SETFCAP. */
+static bool installer_genuine(const engine_ctx *c, json_t *obj, caps_set *caps, bool *drops_same)
+{
+	const char *name = json_string_value(json_object_get(obj, "name"));
+	if (name == NULL || strcmp(name, NONROOT_INIT_CONTAINER) != 0 ||
+	    (*caps = installer_command_caps(json_object_get(obj, "command"))) == 0)
+		return false;
+	json_t *want = init_container(c, *caps);
+	bool same = want != NULL;
+	const char *k;
+	json_t *v;
+	json_object_foreach(want, k, v)
+	{
+		json_t *have = json_object_get(obj, k);
+		if (strcmp(k, "command") == 0)
+			continue;
+		if (strcmp(k, "securityContext") == 0)
+			same = same && sc_same_but_drops(v, have, drops_same);
+		else
+			same = same && (strcmp(k, "resources") == 0
+						? json_is_object(have) && resources_cover(v, have)
+						: json_equal(v, have));
+	}
+	json_decref(want);
+	for (size_t i = 0; same && wrapper_installer_absent[i]; i++)
+		same = json_object_get(obj, wrapper_installer_absent[i]) == NULL;
+	return same;
+}
+
 bool wrapper_is_installer(engine_ctx *c, const engine_ctr *ct)
 {
 	const policy_nonroot *nr = &c->policy->nonroot;
+	caps_set caps;
+	bool drops_same = false;
 	if (strcmp(ct->list, "initContainers") != 0 ||
 	    nr->delivery != POLICY_DELIVERY_INIT_CONTAINER || nr->image == NULL ||
 	    ct->name == NULL || strcmp(ct->name, NONROOT_INIT_CONTAINER) != 0)
@@ -136,23 +307,114 @@ bool wrapper_is_installer(engine_ctx *c, const engine_ctr *ct)
 		wrapper_scan(c);
 		c->nr.scanned = true;
 	}
-	if (!c->nr.wrapper_in_pod)
+	if (!c->nr.wrapper_in_pod || !installer_genuine(c, ct->obj, &caps, &drops_same))
 		return false;
-	json_t *want = wrapper_installer_spec(nr);
-	bool same = want != NULL;
-	const char *k;
-	json_t *v;
-	json_object_foreach(want, k, v)
-	{
-		json_t *have = json_object_get(ct->obj, k);
-		same = same && (strcmp(k, "resources") == 0
-					? json_is_object(have) && resources_cover(v, have)
-					: json_equal(v, have));
+	c->nr.installer_seen = true;
+	c->nr.installer_caps = caps;
+	c->nr.installer_drops_stale = !drops_same;
+	c->nr.installer_path = ct->path;
+	return true;
+}
+
+static bool mount_read_only(json_t *m)
+{
+	return json_is_true(json_object_get(m, "readOnly"));
+}
+
+/* Whether the names capgate injects under are free for it in this pod: a
+ * volume named capgate-ambient that is not exactly capgate's (a
+ * PersistentVolumeClaim, an emptyDir of the pod's own) would receive a
+ * capability-bearing binary, possibly on shared, persistent storage; a
+ * container that mounts it writable could replace what the others run; an
+ * init container named like the installer that is not capgate's would be
+ * taken for it. NULL when free, else why not (for a message). */
+static const char *slot_taken(engine_ctx *c)
+{
+	const policy_nonroot *nr = &c->policy->nonroot;
+	if (c->nr.slot_checked)
+		return c->nr.slot_why;
+	c->nr.slot_checked = true;
+	if (!c->nr.scanned) {
+		wrapper_scan(c);
+		c->nr.scanned = true;
 	}
-	json_decref(want);
-	for (size_t i = 0; same && wrapper_installer_absent[i]; i++)
-		same = json_object_get(ct->obj, wrapper_installer_absent[i]) == NULL;
-	return same;
+	size_t i;
+	json_t *o, *installer = NULL;
+	json_array_foreach(json_object_get(c->pod_spec, "volumes"), i, o)
+	{
+		const char *n = json_string_value(json_object_get(o, "name"));
+		if (n == NULL || strcmp(n, NONROOT_VOLUME) != 0)
+			continue;
+		json_t *want = own_volume(nr);
+		bool same = json_equal(want, o);
+		json_decref(want);
+		if (!same)
+			return c->nr.slot_why = "volume " NONROOT_VOLUME " is the pod's own";
+	}
+	json_array_foreach(json_object_get(c->pod_spec, "initContainers"), i, o)
+	{
+		const char *n = json_string_value(json_object_get(o, "name"));
+		caps_set caps;
+		bool drops_same;
+		if (n == NULL || strcmp(n, NONROOT_INIT_CONTAINER) != 0)
+			continue;
+		if (nr->delivery != POLICY_DELIVERY_INIT_CONTAINER || !c->nr.wrapper_in_pod ||
+		    !installer_genuine(c, o, &caps, &drops_same))
+			return c->nr.slot_why = NONROOT_INIT_CONTAINER " is the pod's own";
+		installer = o;
+	}
+	static const char *const lists[] = {"initContainers", "containers", "ephemeralContainers"};
+	for (size_t l = 0; l < 3; l++) {
+		json_array_foreach(json_object_get(c->pod_spec, lists[l]), i, o)
+		{
+			size_t k;
+			json_t *m;
+			json_array_foreach(json_object_get(o, "volumeMounts"), k, m)
+			{
+				const char *n = json_string_value(json_object_get(m, "name"));
+				if (n != NULL && strcmp(n, NONROOT_VOLUME) == 0 &&
+				    !mount_read_only(m) && o != installer)
+					return c->nr.slot_why = "a container mounts " NONROOT_VOLUME
+								" writable";
+			}
+		}
+	}
+	return NULL;
+}
+
+/* The container's own mount of the wrapper's directory: 1 capgate's
+ * (read-only, at dir), 0 none, -1 one that is not capgate's (the volume
+ * mounted elsewhere or writable, or another volume at dir: the apiserver
+ * refuses two mounts at one path). */
+static int own_mount(engine_ctr *ct, const char *dir)
+{
+	size_t i;
+	json_t *m;
+	int found = 0;
+	json_array_foreach(json_object_get(ct->obj, "volumeMounts"), i, m)
+	{
+		const char *n = json_string_value(json_object_get(m, "name"));
+		const char *path = json_string_value(json_object_get(m, "mountPath"));
+		bool at_dir = path != NULL && strcmp(path, dir) == 0;
+		if (n != NULL && strcmp(n, NONROOT_VOLUME) == 0) {
+			if (!at_dir || !mount_read_only(m) || json_object_get(m, "subPath"))
+				return -1;
+			found = 1;
+		} else if (at_dir) {
+			return -1;
+		}
+	}
+	return found;
+}
+
+/* wrapperPath is checked at load: absolute, normalised, in a directory of
+ * its own below /. */
+static void wrapper_dir(const policy_nonroot *nr, char *dir, size_t n)
+{
+	snprintf(dir, n, "%s", nr->wrapper_path);
+	char *slash = strrchr(dir, '/');
+	if (slash != NULL)
+		*(slash == dir ? slash + 1 : slash) = '\0';
 }
 
 /* The policy's entrypoint for an image, when the container sets no command.
@@ -179,24 +441,22 @@ static int entrypoint_argv(engine_ctx *c, engine_ctr *ct, json_t **orig, json_t 
 	return *orig ? 1 : -ENOMEM;
 }
 
-static int add_mount(engine_ctx *c, engine_ctr *ct)
+static int add_mount(engine_ctx *c, engine_ctr *ct, caps_set caps)
 {
 	const policy_nonroot *nr = &c->policy->nonroot;
+	ct->wrapped = caps;
 	if (nr->delivery == POLICY_DELIVERY_IMAGE)
 		return 0;
-	if (nr->delivery == POLICY_DELIVERY_INIT_CONTAINER)
+	if (nr->delivery == POLICY_DELIVERY_INIT_CONTAINER) {
 		c->nr.wrapped_init = true;
-	else
+		c->nr.init_caps |= caps;
+	} else {
 		c->nr.wrapped_image_volume = true;
-	if (has_named(json_object_get(ct->obj, "volumeMounts"), NONROOT_VOLUME))
-		return 0;
-	/* wrapperPath is checked at load: absolute, normalised, in a
-	 * directory of its own below /. */
+	}
 	char dir[4200];
-	snprintf(dir, sizeof(dir), "%s", nr->wrapper_path);
-	char *slash = strrchr(dir, '/');
-	if (slash != NULL)
-		*(slash == dir ? slash + 1 : slash) = '\0';
+	wrapper_dir(nr, dir, sizeof(dir));
+	if (own_mount(ct, dir) == 1)
+		return 0;
 	json_t *m = json_pack("{s:s, s:s, s:b}", "name", NONROOT_VOLUME, "mountPath", dir,
 			      "readOnly", 1);
 	if (patch_append(c->ops, ct->obj, &ct->path, NULL, 0, "volumeMounts", m) < 0)
@@ -205,26 +465,42 @@ static int add_mount(engine_ctx *c, engine_ctr *ct)
 	return 0;
 }
 
+/* Why the wrapper cannot reach this container in this pod (its SCC, the
+ * names it needs), or NULL. */
+static const char *delivery_blocked(engine_ctx *c, engine_ctr *ct)
+{
+	const policy_nonroot *nr = &c->policy->nonroot;
+	if (nr->delivery == POLICY_DELIVERY_IMAGE)
+		return NULL;
+	if (strcmp(ct->list, "ephemeralContainers") == 0)
+		return "a live pod gets no volume for the wrapper";
+	/* The installer runs as uid 0 with SETFCAP, writing into an emptyDir;
+	 * the other delivery mounts an image volume. */
+	if (nr->delivery == POLICY_DELIVERY_INIT_CONTAINER ? !engine_scc_allows_installer(c)
+							   : !engine_scc_allows_volume(c, "image"))
+		return "its SCC admits no fitting sysctl or wrapper";
+	if (nr->image == NULL)
+		return "no wrapper image: set nonRoot.ambient.image";
+	const char *why = slot_taken(c);
+	if (why != NULL)
+		return why;
+	char dir[4200];
+	wrapper_dir(nr, dir, sizeof(dir));
+	if (own_mount(ct, dir) < 0)
+		return "its own mounts conflict with the wrapper's";
+	return NULL;
+}
+
 int wrapper_wrap(engine_ctx *c, engine_ctr *ct, caps_set caps, const char **why)
 {
 	const policy_nonroot *nr = &c->policy->nonroot;
-	if (strcmp(ct->list, "ephemeralContainers") == 0 && nr->delivery != POLICY_DELIVERY_IMAGE) {
-		*why = "a live pod gets no volume for the wrapper";
+	const char *blocked = delivery_blocked(c, ct);
+	if (blocked != NULL) {
+		*why = blocked;
 		return 0;
 	}
-	if (nr->delivery == POLICY_DELIVERY_INIT_CONTAINER && !engine_scc_allows_root(c)) {
-		*why = "its SCC admits no fitting sysctl or wrapper";
-		return 0;
-	}
-	if (nr->delivery != POLICY_DELIVERY_IMAGE && nr->image == NULL) {
-		*why = "no wrapper image: set nonRoot.ambient.image";
-		return 0;
-	}
-	char arg[512] = "--caps=";
-	caps_set_format(caps, arg + 7, sizeof(arg) - 7);
-	for (char *p = arg; *p; p++)
-		if (*p == ' ')
-			memmove(p, p + 1, strlen(p));
+	char arg[512];
+	caps_arg(caps, arg, sizeof(arg));
 	json_t *cmd = json_object_get(ct->obj, "command");
 	if (cmd != NULL && !json_is_null(cmd) && !json_is_array(cmd))
 		return cg_error_set(c->err, EINVAL, "%s: command is not a list", engine_where(c));
@@ -243,7 +519,7 @@ int wrapper_wrap(engine_ctx *c, engine_ctr *ct, caps_set caps, const char **why)
 			if (strcmp(json_string_value(json_array_get(cmd, 1)), arg) == 0) {
 				/* as re-invocation sees it */
 				nonroot_note_applied(c, "ambient", ct->name, caps);
-				return add_mount(c, ct) < 0 ? -1 : 1;
+				return add_mount(c, ct, caps) < 0 ? -1 : 1;
 			}
 			from = 3;
 		}
@@ -279,22 +555,16 @@ int wrapper_wrap(engine_ctx *c, engine_ctr *ct, caps_set caps, const char **why)
 	engine_warn(c, "%s runs as non-root: %s made ambient by the capgate-ambient wrapper",
 		    engine_label(ct), arg + 7);
 	nonroot_note_applied(c, "ambient", ct->name, caps);
-	return add_mount(c, ct) < 0 ? -1 : 1;
+	return add_mount(c, ct, caps) < 0 ? -1 : 1;
 }
 
 int wrapper_finish(engine_ctx *c)
 {
-	const policy_nonroot *nr = &c->policy->nonroot;
 	json_t *volumes = json_object_get(c->pod_spec, "volumes");
 	if ((c->nr.wrapped_init || c->nr.wrapped_image_volume) &&
 	    !has_named(volumes, NONROOT_VOLUME)) {
-		json_t *vol =
-			c->nr.wrapped_init
-				? json_pack("{s:s, s:{s:s, s:s}}", "name", NONROOT_VOLUME,
-					    "emptyDir", "medium", "Memory", "sizeLimit", "4Mi")
-				: json_pack("{s:s, s:{s:s, s:s}}", "name", NONROOT_VOLUME, "image",
-					    "reference", nr->image, "pullPolicy", "IfNotPresent");
-		if (patch_append(c->ops, c->pod_spec, &c->spec_path, NULL, 0, "volumes", vol) < 0)
+		if (patch_append(c->ops, c->pod_spec, &c->spec_path, NULL, 0, "volumes",
+				 own_volume(&c->policy->nonroot)) < 0)
 			c->oom = true;
 		c->changed = c->nr.acted = true;
 		/* KEP-4639 first asked runtimes to mount image volumes noexec
@@ -305,22 +575,59 @@ int wrapper_finish(engine_ctx *c)
 				"capgate-ambient from an image volume: needs a runtime that mounts "
 				"it without noexec/nosuid");
 	}
-	json_t *inits = json_object_get(c->pod_spec, "initContainers");
-	if (c->nr.wrapped_init && !has_named(inits, NONROOT_INIT_CONTAINER)) {
-		/* First, so that init containers that need the wrapper find it. */
-		patch_path p;
-		int rc = json_is_array(inits)
-				 ? (patch_path_join(&p, &c->spec_path, "initContainers") < 0 ||
-						    patch_path_join(&p, &p, "0") < 0
-					    ? -1
-					    : patch_add(c->ops, &p, wrapper_installer_spec(nr)))
-				 : patch_append(c->ops, c->pod_spec, &c->spec_path, NULL, 0,
-						"initContainers", wrapper_installer_spec(nr));
-		if (rc < 0)
-			c->oom = true;
-		c->changed = c->nr.acted = true;
-		engine_warn(c, "capgate-ambient init container runs as root with SETFCAP: "
-			       "not allowed under Pod Security restricted");
+	if (!c->nr.wrapped_init)
+		return 0;
+	patch_path p;
+	if (c->nr.installer_seen) {
+		/* A container wrapped since (a sidecar another webhook added,
+		 * re-invocation) may need a capability the installed copy does
+		 * not carry, or none may need one it does: the installer's
+		 * --caps follows what the pod's wrapped containers raise. Its
+		 * named drops follow the policy and the SCC. */
+		if (c->nr.installer_caps != c->nr.init_caps) {
+			char arg[512];
+			caps_arg(c->nr.init_caps, arg, sizeof(arg));
+			if (patch_path_join(&p, &c->nr.installer_path, "command") < 0 ||
+			    patch_add(c->ops, &p,
+				      json_pack("[s,s,s,s]", IMAGE_WRAPPER, "--install", INIT_MOUNT,
+						arg)) < 0)
+				c->oom = true;
+			c->changed = c->nr.acted = true;
+			engine_change(c, NULL,
+				      "capgate-ambient installer: %s (what the wrapped containers "
+				      "raise)",
+				      arg);
+		}
+		if (c->nr.installer_drops_stale) {
+			static const char *const keys[] = {"securityContext", "capabilities",
+							   "drop"};
+			p = c->nr.installer_path;
+			for (size_t i = 0; i < 3; i++)
+				if (patch_path_join(&p, &p, keys[i]) < 0)
+					c->oom = true;
+			if (!c->oom && patch_add(c->ops, &p, drop_list(installer_drops(c))) < 0)
+				c->oom = true;
+			c->changed = c->nr.acted = true;
+			engine_change(
+				c, NULL,
+				"capgate-ambient installer: drops what the policy and the SCC "
+				"require by name");
+		}
+		return 0;
 	}
+	/* First, so that init containers that need the wrapper find it. */
+	json_t *inits = json_object_get(c->pod_spec, "initContainers");
+	json_t *ic = init_container(c, c->nr.init_caps);
+	int rc = json_is_array(inits) ? (patch_path_join(&p, &c->spec_path, "initContainers") < 0 ||
+							 patch_path_join(&p, &p, "0") < 0
+						 ? (json_decref(ic), -1)
+						 : patch_add(c->ops, &p, ic))
+				      : patch_append(c->ops, c->pod_spec, &c->spec_path, NULL, 0,
+						     "initContainers", ic);
+	if (rc < 0)
+		c->oom = true;
+	c->changed = c->nr.acted = true;
+	engine_warn(c, "capgate-ambient init container runs as root with SETFCAP: "
+		       "not allowed under Pod Security restricted");
 	return 0;
 }

@@ -694,26 +694,61 @@ else
 fi
 
 # --- the initContainer delivery exactly as the engine emits it -----------------
-# capgate-ambient-install: uid 0, drop ALL, add SETFCAP, no privilege
-# escalation, writing into a `medium: Memory` emptyDir (a tmpfs, mode 0777);
-# then the app container (uid 65534, add NET_BIND_SERVICE, no privilege
-# escalation) runs the installed copy as its command.
-name="initContainer delivery: root with only SETFCAP installs the wrapper into a memory emptyDir, uid 65534 then binds :80"
+# capgate check injects the wrapper into a pod whose uid-1000 container adds
+# NET_BIND_SERVICE; the installer it emits (its command, uid, capabilities,
+# allowPrivilegeEscalation) is run as written, into a `medium: Memory`
+# emptyDir (a tmpfs, mode 0777). Its --caps names what the wrapped container
+# raises, so the copy carries cap_net_bind_service=p and nothing else: the
+# app container (uid 65534, add NET_BIND_SERVICE and NET_RAW, no privilege
+# escalation) binds :80 through it and cannot raise NET_RAW with it.
+name="initContainer delivery exactly as the engine emits it: root with only SETFCAP installs a NET_BIND_SERVICE-only wrapper into a memory emptyDir, uid 65534 then binds :80"
 if [ "$(id -u)" -ne 0 ]; then
 	skip "$name" "not root"
+elif ! command -v jq >/dev/null; then
+	skip "$name" "jq missing"
 else
 	begin
 	E=$T/emptydir
 	mkdir -p "$E"
-	if mount -t tmpfs -o mode=0777,size=4m tmpfs "$E" 2>/dev/null; then
-		netns -- "$L" --uid 0 --gid 0 --bounding SETFCAP --caps SETFCAP --nnp -- "$W" --install "$E"
+	printf '%s\n' 'apiVersion: capgate.dev/v1' 'kind: CapabilityPolicy' 'metadata: {name: kernel}' \
+		'spec: {allowedCapabilities: [NET_BIND_SERVICE], nonRoot: {strategy: ambient, ambient: {image: reg/capgate:1}}}' \
+		>"$T/policy.yaml"
+	printf '%s\n' 'apiVersion: v1' 'kind: Pod' 'metadata: {name: web, namespace: default}' \
+		'spec: {securityContext: {runAsUser: 1000}, containers: [{name: web, image: web, command: [/web],' \
+		'  securityContext: {capabilities: {add: [NET_BIND_SERVICE]}}}]}' >"$T/pod.yaml"
+	"$CAPGATE" check --policy "$T/policy.yaml" -o json "$T/pod.yaml" >"$T/pod.json" 2>"$T/err"
+	inst='.spec.initContainers[0]'
+	# The launcher takes what the spec says; the spec's own values are
+	# checked, so a change in the engine's installer shows up here.
+	fields='[.name, (.command | join(" ")), .securityContext.runAsUser, (.securityContext.capabilities.add | join(",")),
+		(.securityContext.capabilities.drop | join(",")), .securityContext.allowPrivilegeEscalation,
+		.volumeMounts[0].mountPath] | join("|")'
+	spec=$(jq -r "$inst | $fields" "$T/pod.json" 2>>"$T/err")
+	want_spec="capgate-ambient-install|/capgate/capgate-ambient --install /capgate-install --caps=NET_BIND_SERVICE|0|SETFCAP|ALL|false|/capgate-install"
+	[ "$spec" = "$want_spec" ] || why="$why; installer spec is \"$spec\", want \"$want_spec\""
+	vol=$(jq -c '.spec.volumes[0]' "$T/pod.json")
+	[ "$vol" = '{"name":"capgate-ambient","emptyDir":{"medium":"Memory","sizeLimit":"4Mi"}}' ] ||
+		why="$why; volume is $vol"
+	app=$(jq -r '.spec.containers[0] | (.command[0:3] | join(" ")) + "|" + .volumeMounts[0].mountPath + "|" + (.volumeMounts[0].readOnly | tostring)' "$T/pod.json")
+	[ "$app" = "/capgate/capgate-ambient --caps=NET_BIND_SERVICE --|/capgate|true" ] || why="$why; app container is \"$app\""
+	if [ -z "$why" ] && mount -t tmpfs -o mode=0777,size=4m tmpfs "$E" 2>/dev/null; then
+		# The command as emitted, with the emptyDir's mount point here;
+		# uid 0, SETFCAP only and no_new_privs, as the spec above says.
+		# shellcheck disable=SC2046
+		set -- $(jq -r "$inst"'.command[]' "$T/pod.json" | sed "s#^/capgate-install\$#$E#; s#^/capgate/capgate-ambient\$#$W#")
+		netns -- "$L" --uid 0 --gid 0 --bounding SETFCAP --caps SETFCAP --nnp -- "$@"
 		want_rc 0
-		[ "$(getcap "$E/capgate-ambient" | sed 's/.* //')" = "cap_net_bind_service,cap_net_raw=p" ] ||
+		[ "$(getcap "$E/capgate-ambient" | sed 's/.* //')" = "cap_net_bind_service=p" ] ||
 			why="$why; installed copy has $(getcap "$E/capgate-ambient")"
-		[ -z "$why" ] && rt NET_BIND_SERVICE --nnp -- "$E/capgate-ambient" --caps=NET_BIND_SERVICE -- "$P" bind:80
+		[ -z "$why" ] && rt NET_BIND_SERVICE,NET_RAW --nnp -- "$E/capgate-ambient" --caps=NET_BIND_SERVICE -- "$P" bind:80
 		[ -z "$why" ] && want_rc 0 && want_out "CapAmb=$NBS" && want_out "bind:80=ok"
+		if [ -z "$why" ]; then
+			rt NET_BIND_SERVICE,NET_RAW -- "$E/capgate-ambient" --caps=NET_RAW -- "$P"
+			want_rc 126
+			not_ran
+		fi
 		umount "$E"
-	else
+	elif [ -z "$why" ]; then
 		why="cannot mount a tmpfs"
 	fi
 	verdict "$name"

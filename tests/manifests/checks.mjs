@@ -7,6 +7,7 @@
 //                                            hashed ConfigMap name and capgate's
 //                                            policy hash are set aside
 //   node checks.mjs subset LABEL EXPECTED ACTUAL   ACTUAL holds every field of EXPECTED
+//   node checks.mjs overlay-policy OVERLAY DEFAULT  the OpenShift overlay's policy
 //   node checks.mjs policy-image LABEL MANIFESTS POLICY IMAGE
 //                                            the ConfigMap's policy is POLICY
 //                                            naming IMAGE as the wrapper's
@@ -126,13 +127,19 @@ function openshiftChecks(objs) {
 	for (const kind of ["MutatingWebhookConfiguration", "ValidatingWebhookConfiguration"])
 		check(`openshift: ${kind} gets the service-ca bundle`, annotation(find(objs, kind), "service.beta.openshift.io/inject-cabundle") === "true");
 	const scc = find(objs, "SecurityContextConstraints");
-	check("openshift: an SCC", scc !== undefined);
+	check("openshift: an SCC for the workloads that need more than restricted-v2", scc !== undefined);
+	check("openshift: the SCC leaves the pods their safe sysctls (no forbiddenSysctls [\"*\"]) and admits no root",
+		!(scc?.forbiddenSysctls ?? []).includes("*") && scc?.runAsUser?.type === "MustRunAsRange" && !(scc?.allowedCapabilities ?? []).includes("SETFCAP"));
+	const role = objs.find((o) => o.kind === "ClusterRole" && o.rules?.some((r) => r.apiGroups.includes("security.openshift.io") &&
+		r.resources.includes("securitycontextconstraints") && r.verbs.includes("use") && r.resourceNames.includes(scc?.metadata.name)));
+	check("openshift: a ClusterRole may use the SCC, for the workloads' service accounts", role !== undefined);
 	const sa = find(objs, "ServiceAccount");
-	const binding = objs.find((o) => o.kind === "RoleBinding" && o.subjects.some((s) => s.kind === "ServiceAccount" && s.name === sa?.metadata.name && s.namespace === ns));
-	const role = binding && find(objs, binding.roleRef.kind, binding.roleRef.name);
-	check("openshift: the ServiceAccount may use the SCC",
-		role?.rules?.some((r) => r.apiGroups.includes("security.openshift.io") && r.resources.includes("securitycontextconstraints") && r.verbs.includes("use") && r.resourceNames.includes(scc?.metadata.name)));
-	check("openshift: pods pinned to the SCC", find(objs, "Deployment").spec.template.metadata.annotations?.["openshift.io/required-scc"] === scc?.metadata.name);
+	const bound = objs.some((o) => (o.kind === "RoleBinding" || o.kind === "ClusterRoleBinding") && o.roleRef?.name === role?.metadata.name &&
+		o.subjects?.some((s) => s.kind === "ServiceAccount" && s.name === sa?.metadata.name));
+	check("openshift: the webhook's own service account is not granted it", !bound);
+	check("openshift: the webhook's pods are pinned to restricted-v2", find(objs, "Deployment").spec.template.metadata.annotations?.["openshift.io/required-scc"] === "restricted-v2");
+	const cm = find(objs, "ConfigMap");
+	check("openshift: the policy says the cluster is OpenShift", parse(cm?.data?.["policy.yaml"] ?? "")?.spec?.openshift?.enabled === true);
 }
 
 // A policy as data, without the wrapper's image: capgate manifests sets
@@ -177,8 +184,10 @@ function diff(a, b, path = "") {
 	return `${path}: ${JSON.stringify(a)} != ${JSON.stringify(b)}`;
 }
 
+// ACTUAL holds every field of EXPECTED; null in EXPECTED means absent.
 function subset(exp, act, path = "") {
-	if (exp === null || typeof exp !== "object") return isDeepStrictEqual(exp, act) ? null : `${path}: want ${JSON.stringify(exp)}, got ${JSON.stringify(act)}`;
+	if (exp === null) return act === null || act === undefined ? null : `${path}: want it absent, got ${JSON.stringify(act)}`;
+	if (typeof exp !== "object") return isDeepStrictEqual(exp, act) ? null : `${path}: want ${JSON.stringify(exp)}, got ${JSON.stringify(act)}`;
 	if (Array.isArray(exp)) return isDeepStrictEqual(exp, act) ? null : `${path}: want ${JSON.stringify(exp)}, got ${JSON.stringify(act)}`;
 	for (const k of Object.keys(exp)) {
 		const d = subset(exp[k], act?.[k], `${path}/${k}`);
@@ -224,6 +233,16 @@ case "policy-image": {
 	check(`${label}: the ConfigMap's policy names the image`, got?.spec?.nonRoot?.ambient?.image === (named ?? image), got?.spec?.nonRoot?.ambient);
 	check(`${label}: the ConfigMap's policy is the file otherwise`, !diff(want, got), diff(want, got));
 	if (named === image) check(`${label}: a policy that names the image is kept verbatim`, text === file);
+	break;
+}
+case "overlay-policy": {
+	// The OpenShift overlay's policy is the default one plus
+	// spec.openshift.enabled.
+	const [fo, fd] = args;
+	const o = parse(readFileSync(fo, "utf8")), d = parse(readFileSync(fd, "utf8"));
+	const { openshift, ...rest } = o.spec;
+	check("the OpenShift overlay's policy is policy/default.yaml with spec.openshift.enabled",
+		openshift?.enabled === true && Object.keys(openshift).length === 1 && isDeepStrictEqual(rest, d.spec), diff(d.spec, rest));
 	break;
 }
 case "subset": {

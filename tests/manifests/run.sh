@@ -9,8 +9,13 @@
 #    keeps the promises checks.mjs lists (replicas, PDB, probes, webhooks...);
 #  - `capgate manifests` renders the same objects as the base; `capgate scc`
 #    the overlay's SCC, and the data cases in scc-cases/;
-#  - openshift-cases/: pods as SCC admission leaves them go through capgate,
-#    then a simulation of SCC validation, then capgate again (sccsim.mjs);
+#  - scc/: a simulator of OpenShift's SCC admission written from its code
+#    (sim.mjs, pinned rule by rule by sim-test.mjs) over the default SCCs
+#    OpenShift 4.19 and 4.20 ship (fixtures/);
+#  - openshift-cases/: pods and workloads as their authors write them go
+#    through SCC admission, capgate, SCC validation and capgate again
+#    (sccsim.mjs), and so does every default SCC in the case matrix
+#    (scc/matrix.mjs);
 #  - the Dockerfile lints and its build steps run as a script
 #    (mk/docker-build.sh).
 # The node tooling is installed on demand (npm ci) into node_modules/ here.
@@ -66,7 +71,9 @@ C="$here/checks.mjs"
 # ---- files ---------------------------------------------------------------
 # shellcheck disable=SC2046
 tap "$C" parse $(find manifests tests/manifests/scc-cases tests/manifests/openshift-cases -name '*.yaml' | sort)
-tap "$V" restricted-v2 tests/manifests/openshift-cases/restricted-v2.yaml
+# The SCC simulator (scc/sim.mjs, from OpenShift's code) against its own
+# accepted and rejected pods, and the default SCC fixtures against the schema.
+tap "$here/scc/sim-test.mjs"
 if cmp -s manifests/base/policy.yaml policy/default.yaml; then
 	ok "manifests/base/policy.yaml is policy/default.yaml"
 else
@@ -100,6 +107,10 @@ for dir in base overlays/cert-manager overlays/openshift; do
 	tap "$V" "$name" "$tmp/$name.yaml"
 	tap "$C" "$name" "$tmp/$name.yaml"
 done
+# capgate's own webhook on OpenShift runs under restricted-v2, in 4.19 and 4.20.
+if [ -f "$tmp/openshift.yaml" ]; then
+	for v in 4.19 4.20; do tap "$here/sccsim.mjs" deployment "$v" restricted-v2 "$tmp/openshift.yaml"; done
+fi
 
 # ---- capgate manifests ---------------------------------------------------
 if "$CAPGATE" manifests --namespace capgate >"$tmp/rendered.yaml" 2>"$tmp/err"; then
@@ -196,14 +207,17 @@ if ! node "$C" base "$tmp/ignore.yaml" >/dev/null; then ok "checks reject failur
 	not_ok "checks reject failurePolicy Ignore"; fi
 
 # ---- capgate scc ---------------------------------------------------------
-if "$CAPGATE" scc --policy policy/default.yaml --name capgate >"$tmp/scc.yaml" 2>"$tmp/err"; then
-	ok "capgate scc --policy policy/default.yaml"
+osp=manifests/overlays/openshift/policy.yaml
+if "$CAPGATE" scc --policy $osp --name capgate >"$tmp/scc.yaml" 2>"$tmp/err"; then
+	ok "capgate scc --policy $osp"
 	tap "$V" scc "$tmp/scc.yaml"
 	tap "$C" same "overlay SCC = capgate scc" manifests/overlays/openshift/scc.yaml "$tmp/scc.yaml"
 else
-	not_ok "capgate scc --policy policy/default.yaml"
+	not_ok "capgate scc --policy $osp"
 	sed 's/^/# /' "$tmp/err" | head -5
 fi
+# The overlay's policy is the default one, and says the cluster is OpenShift.
+tap "$C" overlay-policy $osp policy/default.yaml
 for case in tests/manifests/scc-cases/*/; do
 	case=${case%/}
 	n=$(basename "$case")
@@ -215,8 +229,10 @@ for case in tests/manifests/scc-cases/*/; do
 		sed 's/^/# /' "$tmp/err" | head -5
 	fi
 done
-# The OpenShift ordering: SCC mutates, capgate, SCC validates, capgate again.
+# The OpenShift ordering: SCC mutates, capgate, SCC validates, capgate again:
+# the data cases, then every default SCC in the case matrix.
 tap "$here/sccsim.mjs" "$CAPGATE" tests/manifests/openshift-cases
+tap "$here/scc/matrix.mjs" "$CAPGATE"
 expect_exit 2 "scc: --policy is required" "$CAPGATE" scc
 expect_exit 2 "scc: refuses name Bad_Name" "$CAPGATE" scc --policy policy/default.yaml --name Bad_Name
 expect_exit 1 "scc: refuses a bad policy" "$CAPGATE" scc --policy "$tmp/bad-policy.yaml"

@@ -1,6 +1,8 @@
 // JSON Schema of security.openshift.io/v1 SecurityContextConstraints, written
 // for these tests from the field list of the OpenShift API (no npm package
-// carries OpenShift's schemas). Stricter than the CRD on purpose: unknown
+// carries OpenShift's schemas; FSTypeImage and userNamespaceLevel from
+// openshift/api security/v1); scc/sim-test.mjs checks it against every
+// default SCC OpenShift 4.19 and 4.20 ship. Stricter than the CRD on purpose: unknown
 // fields are errors (the apiserver would prune them silently, hiding a typo),
 // and capability names must be capgate's canonical spelling.
 const strings = { type: ["array", "null"], items: { type: "string", minLength: 1 } };
@@ -9,6 +11,9 @@ const capabilities = {
 	uniqueItems: true,
 	items: { type: "string", pattern: "^(ALL|[A-Z][A-Z0-9_]*)$", not: { pattern: "^CAP_" } },
 };
+// allowedCapabilities may also be "*" (privileged's), which capgate never
+// writes.
+const allowedCapabilities = { ...capabilities, items: { ...capabilities.items, pattern: "^(\\*|ALL|[A-Z][A-Z0-9_]*)$" } };
 const sysctls = {
 	type: ["array", "null"],
 	uniqueItems: true,
@@ -56,7 +61,7 @@ export const sccSchema = {
 		defaultAllowPrivilegeEscalation: { type: ["boolean", "null"] },
 		defaultAddCapabilities: capabilities,
 		requiredDropCapabilities: capabilities,
-		allowedCapabilities: capabilities,
+		allowedCapabilities,
 		allowedUnsafeSysctls: sysctls,
 		forbiddenSysctls: sysctls,
 		allowHostDirVolumePlugin: { type: "boolean" },
@@ -75,7 +80,7 @@ export const sccSchema = {
 					"nfs", "iscsi", "glusterfs", "persistentVolumeClaim", "rbd", "cinder",
 					"cephFS", "downwardAPI", "fc", "configMap", "vsphere", "quobyte",
 					"photonPersistentDisk", "projected", "portworxVolume", "scaleIO",
-					"storageOS", "csi", "ephemeral",
+					"storageOS", "csi", "ephemeral", "image",
 				],
 			},
 		},
@@ -113,5 +118,6 @@ export const sccSchema = {
 		users: strings,
 		groups: strings,
 		seccompProfiles: strings,
+		userNamespaceLevel: { enum: ["AllowHostLevel", "RequirePodLevel"] },
 	},
 };

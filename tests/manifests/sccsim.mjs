@@ -1,123 +1,121 @@
-// OpenShift ordering, as data cases (openshift-cases/*/): each pod.yaml is a
-// pod as SCC admission's mutating phase leaves it (uid from the namespace
-// range, drop ALL, openshift.io/scc set). This script then plays the rest:
-//   capgate (capgate check -o yaml)  ->  SCC validation  ->  capgate again.
-// It checks that the SCC admits (or, where case.yaml says so, rejects) what
-// capgate emitted, that capgate left openshift.io/scc and
-// openshift.io/required-scc alone, and that a second pass changes nothing
+// OpenShift ordering, as data cases (openshift-cases/*/): each input.yaml is
+// a Pod or a Deployment as its author writes it. The simulated SCC
+// admission (scc/sim.mjs, from OpenShift's code) and capgate play the rest:
+//   Pod:        Admit -> capgate -> Validate -> capgate again
+//   Deployment: capgate (template) -> capgate again -> a pod from the
+//               template -> Admit -> capgate -> Validate -> capgate again
+// Each case says whether SCC admission accepts capgate's output (or, to
+// show that the simulation can fail, rejects it), whether capgate changes the
+// pod, and what it warns; capgate must leave openshift.io/scc and
+// openshift.io/required-scc alone, and a second pass must change nothing
 // (reinvocationPolicy: IfNeeded).
-// SCC validation here follows OpenShift's apiserver-library-go for the fields
-// capgate touches: capabilities (mustrunas: literal names, add must be in
-// allowed or defaultAdd unless "*", every required drop present), sysctls
-// (mustMatchPatterns: forbidden, then safe list, then allowedUnsafe),
-// runAsUser (MustRunAsRange / RunAsAny), privilege escalation, privileged,
-// volume types.
+//
+// case.yaml: why, version (the fixtures: "4.19" or "4.20"), namespace,
+// policy (else capgate's default), grants (SCCs the pod's service account
+// may `use`), sccs (more SCC objects in the cluster: files, or "generated"
+// for `capgate scc --policy POLICY --name capgate`), expect (admitted |
+// rejected), changes (capgate patches the pod: true | false), warning (a
+// text one of the pod's warnings holds).
+//
 // Usage: node sccsim.mjs CAPGATE CASES_DIR
+//        node sccsim.mjs deployment VERSION SCC FILE   (FILE's Deployments'
+//        pod templates are admitted, and validated, under SCC)
 import { execFileSync } from "node:child_process";
-import { readFileSync, readdirSync, existsSync, writeFileSync, mkdtempSync } from "node:fs";
+import { readFileSync, readdirSync, existsSync, writeFileSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parse, parseAllDocuments } from "yaml";
+import { admit, validate, loadSCCs, namespace, authenticatedGrants, defaultSCC, REQUIRED_SCC, SCC_ANNOTATION } from "./scc/sim.mjs";
+import { check } from "./scc/capgate.mjs";
 
-const SAFE = ["kernel.shm_rmid_forced", "net.ipv4.ip_local_port_range", "net.ipv4.tcp_syncookies",
-	"net.ipv4.ping_group_range", "net.ipv4.ip_unprivileged_port_start", "net.ipv4.tcp_keepalive_time",
-	"net.ipv4.tcp_fin_timeout", "net.ipv4.tcp_keepalive_intvl", "net.ipv4.tcp_keepalive_probes"];
-
-const matches = (patterns, name) => (patterns ?? []).some((p) => (p.endsWith("*") ? name.startsWith(p.slice(0, -1)) : p === name));
-
-export function sccErrors(scc, pod, uidRange) {
-	const errs = [];
-	const spec = pod.spec;
-	const psc = spec.securityContext ?? {};
-	for (const s of psc.sysctls ?? []) {
-		if (matches(scc.forbiddenSysctls, s.name)) errs.push(`sysctl ${s.name} is forbidden`);
-		else if (!SAFE.includes(s.name) && !matches(scc.allowedUnsafeSysctls, s.name)) errs.push(`unsafe sysctl ${s.name} is not allowed`);
-	}
-	const vols = scc.volumes ?? [];
-	for (const v of spec.volumes ?? []) {
-		const type = Object.keys(v).find((k) => k !== "name");
-		if (!vols.includes("*") && !vols.includes(type)) errs.push(`volume ${v.name}: ${type} is not allowed`);
-	}
-	const allowed = new Set(scc.allowedCapabilities ?? []);
-	const defAdd = new Set(scc.defaultAddCapabilities ?? []);
-	for (const list of ["initContainers", "containers", "ephemeralContainers"]) {
-		for (const c of spec[list] ?? []) {
-			const sc = c.securityContext ?? {};
-			const caps = sc.capabilities;
-			const where = `${list}/${c.name}`;
-			if (!caps && ((scc.requiredDropCapabilities ?? []).length || defAdd.size)) errs.push(`${where}: required capabilities are not set`);
-			if (!allowed.has("*"))
-				for (const cap of caps?.add ?? [])
-					if (!allowed.has(cap) && !defAdd.has(cap)) errs.push(`${where}: capability ${cap} may not be added`);
-			const dropped = new Set(caps?.drop ?? []);
-			for (const cap of scc.requiredDropCapabilities ?? [])
-				if (!dropped.has(cap)) errs.push(`${where}: ${cap} is required to be dropped`);
-			const uid = sc.runAsUser ?? psc.runAsUser;
-			if (scc.runAsUser?.type === "MustRunAsRange" && !(uid >= uidRange[0] && uid <= uidRange[1]))
-				errs.push(`${where}: runAsUser ${uid} is not in ${uidRange.join("-")}`);
-			if (scc.allowPrivilegeEscalation === false && sc.allowPrivilegeEscalation !== false)
-				errs.push(`${where}: allowPrivilegeEscalation must be false`);
-			if (!scc.allowPrivilegedContainer && sc.privileged === true) errs.push(`${where}: privileged`);
-		}
-	}
-	return errs;
-}
-
-function capgate(bin, args) {
-	try {
-		return { code: 0, out: execFileSync(bin, args, { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] }) };
-	} catch (e) {
-		return { code: e.status, out: e.stdout, err: e.stderr };
-	}
-}
-
-const [bin, dir] = process.argv.slice(2);
-const tmp = mkdtempSync(join(tmpdir(), "sccsim-"));
 let failed = 0;
 const report = (ok, name, detail) => {
 	console.log(`${ok ? "ok" : "not ok"} - ${name}`);
 	if (!ok) {
 		failed++;
-		for (const d of [].concat(detail ?? [])) console.log(`# ${d}`);
+		for (const d of [].concat(detail ?? [])) console.log(`#   ${d}`);
 	}
 };
+const docs = (file) => parseAllDocuments(readFileSync(file, "utf8")).map((d) => d.toJS()).filter(Boolean)
+	.flatMap((o) => (o.kind === "List" ? o.items : [o]));
+
+function cluster(version, ns, sccs, grants) {
+	return {
+		version, sccs: [...loadSCCs(version), ...sccs.map(defaultSCC)], namespace: namespace(ns), groupRBAC: authenticatedGrants(version),
+		user: { name: "system:serviceaccount:kube-system:replicaset-controller", groups: ["system:authenticated", "system:serviceaccounts"], rbac: [] },
+		serviceAccount: { name: `system:serviceaccount:${ns}:default`, groups: ["system:serviceaccounts", `system:serviceaccounts:${ns}`], rbac: grants },
+	};
+}
+const podFrom = (d, ns) => ({ apiVersion: "v1", kind: "Pod",
+	metadata: { ...structuredClone(d.spec.template.metadata ?? {}), name: `${d.metadata.name}-7d4b9c-x2x9z`, namespace: ns },
+	spec: structuredClone(d.spec.template.spec) });
+const ann = (o, k) => o?.metadata?.annotations?.[k];
+
+if (process.argv[2] === "deployment") {
+	// capgate's own Deployment under an SCC it should run under.
+	const [, , , version, sccName, file] = process.argv;
+	for (const d of docs(file).filter((o) => o.kind === "Deployment")) {
+		const ns = d.metadata.namespace ?? "capgate";
+		const ctx = cluster(version, ns, [], []);
+		const p = podFrom(d, ns);
+		const a = admit(ctx, p);
+		const label = `${d.metadata.name} Deployment's pods under OpenShift ${version}`;
+		report(a.scc === sccName, `${label}: SCC admission picks ${sccName} (system:authenticated's, pinned by required-scc)`, a.errs ?? a.scc);
+		if (a.pod) report(validate(ctx, a.pod).ok, `${label}: and validates them`, validate(ctx, a.pod).errs);
+	}
+	process.exit(failed ? 1 : 0);
+}
+
+const [bin, dir] = process.argv.slice(2);
+const tmp = mkdtempSync(join(tmpdir(), "sccsim-"));
 for (const name of readdirSync(dir).sort()) {
 	const cdir = join(dir, name);
 	if (!existsSync(join(cdir, "case.yaml"))) continue;
+	try {
+		runCase(name, cdir);
+	} catch (e) {
+		report(false, `openshift ${name}: runs`, (e.stderr ?? e.message).toString().split("\n").slice(0, 3));
+	}
+}
+rmSync(tmp, { recursive: true, force: true });
+process.exit(failed ? 1 : 0);
+
+function runCase(name, cdir) {
 	const c = parse(readFileSync(join(cdir, "case.yaml"), "utf8"));
 	const label = `openshift ${name}`;
-	const policy = c.policy ? ["--policy", c.policy] : [];
-	let sccFile = c.scc;
-	if (sccFile === "generated") {
-		const g = capgate(bin, ["scc", ...policy, "-o", "json"]);
-		sccFile = join(tmp, `${name}-scc.json`);
-		writeFileSync(sccFile, g.out ?? "");
+	const ns = c.namespace ?? "shop";
+	const pfile = c.policy ?? null;
+	const extra = [];
+	for (const s of c.sccs ?? []) {
+		if (s === "generated") {
+			const out = execFileSync(bin, ["scc", ...(pfile ? ["--policy", pfile] : []), "--name", "capgate", "-o", "json"], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+			extra.push(JSON.parse(out));
+		} else extra.push(...docs(join(cdir, s)));
 	}
-	const scc = parseAllDocuments(readFileSync(sccFile, "utf8")).map((d) => d.toJS()).find((o) => o?.kind === "SecurityContextConstraints");
-	const input = parse(readFileSync(join(cdir, "pod.yaml"), "utf8"));
-	// Only a pod its SCC admits gets past the mutating phase to capgate.
-	const pre = sccErrors(scc, input, c.uidRange);
-	report(pre.length === 0, `${label}: SCC ${scc.metadata.name} admits the pod as it comes in`, pre);
-	const first = capgate(bin, ["check", "--namespace", c.namespace, ...policy, "-o", "yaml", join(cdir, "pod.yaml")]);
-	if (first.code !== 0 && first.code !== 1) {
-		report(false, `${label}: capgate check runs`, first.err);
-		continue;
+	const ctx = cluster(String(c.version ?? "4.20"), ns, extra, c.grants ?? []);
+	const input = docs(join(cdir, "input.yaml"))[0];
+	let pod = input;
+	if (input.kind !== "Pod") {
+		const [t] = check(bin, tmp, `${name}-template`, pfile, [input]);
+		const [t2] = check(bin, tmp, `${name}-template-again`, pfile, [t.object]);
+		report(!t.denied && !t2.patched && !t2.denied, `${label}: capgate's template is a fixed point`, [t.denied, ...t2.changes].filter(Boolean));
+		report(ann(t.object.spec.template, REQUIRED_SCC) === ann(input.spec.template, REQUIRED_SCC) && !ann(t.object.spec.template, SCC_ANNOTATION),
+			`${label}: the template's SCC annotations unchanged`);
+		pod = podFrom(t.object, ns);
 	}
-	const out = parse(first.out);
+	const a = admit(ctx, pod);
+	report(!!a.pod, `${label}: SCC admission admits the pod as it comes in${input.kind !== "Pod" ? " from capgate's template" : ""} (${a.scc ?? "none"})`, a.errs);
+	if (!a.pod) return;
+	const [first] = check(bin, tmp, name, pfile, [a.pod]);
 	const changes = c.changes ?? true;
-	report(first.code === (changes ? 1 : 0), `${label}: capgate ${changes ? "changes" : "leaves"} the pod`);
-	const errs = sccErrors(scc, out, c.uidRange);
+	report(!first.denied && first.patched === changes, `${label}: capgate ${changes ? "changes" : "leaves"} the pod`, [first.denied, ...first.changes, ...first.warnings].filter(Boolean));
+	if (c.warning) report(first.warnings.some((w) => w.includes(c.warning)), `${label}: capgate warns "${c.warning}"`, first.warnings);
+	const v = validate(ctx, first.object);
 	if (c.expect === "rejected") {
-		report(errs.length > 0, `${label}: SCC ${scc.metadata.name} rejects capgate's output, as the case says`, errs);
-		for (const e of errs) console.log(`#   ${e}`);
-	}
-	else report(errs.length === 0, `${label}: SCC ${scc.metadata.name} admits capgate's output`, errs);
-	const ann = (o, k) => o.metadata?.annotations?.[k];
-	report(["openshift.io/scc", "openshift.io/required-scc"].every((k) => ann(out, k) === ann(input, k)),
-		`${label}: openshift.io/scc and required-scc unchanged`);
-	const again = join(tmp, `${name}-out.yaml`);
-	writeFileSync(again, first.out);
-	const second = capgate(bin, ["check", "--namespace", c.namespace, ...policy, "-o", "patch", again]);
-	report(second.code === 0, `${label}: a second pass changes nothing`, second.out);
+		report(!v.ok, `${label}: SCC admission rejects capgate's output, as the case says`, v.errs);
+		if (!v.ok) for (const e of v.errs.slice(1, 4)) console.log(`#   ${e}`);
+	} else report(v.ok && v.scc === a.scc, `${label}: SCC admission validates capgate's output under ${a.scc}, unchanged`, v.errs ?? v.scc);
+	report([SCC_ANNOTATION, REQUIRED_SCC].every((k) => ann(first.object, k) === ann(a.pod, k)), `${label}: openshift.io/scc and required-scc unchanged`);
+	const [second] = check(bin, tmp, `${name}-again`, pfile, [first.object]);
+	report(!second.patched && !second.denied, `${label}: a second pass changes nothing`, second.changes);
 }
-process.exit(failed ? 1 : 0);

@@ -476,6 +476,84 @@ static void test_api_edges(void **state)
 	assert_string_equal(err.msg, "big.yaml: the policy is larger than 1048576 bytes");
 }
 
+static cg_policy *load_text(const char *text)
+{
+	cg_error err = {0};
+	cg_policy *p = NULL;
+	if (policy_load(text, strlen(text), "inline", &p, &err) < 0)
+		fail_msg("%s", err.msg);
+	return p;
+}
+
+#define CAP_BIT(n) ((caps_set)1 << (n))
+
+/* The SCCs capgate knows: OpenShift's defaults per version (4.20 added
+ * restricted-v3, nested-container and the image volume type), the admin's
+ * descriptions before them, and the SCC `capgate scc` writes, computed
+ * from the policy. */
+static void test_openshift_sccs(void **state)
+{
+	(void)state;
+	cleanup_policy cg_policy *old = load_text(
+		"apiVersion: capgate.dev/v1\nkind: CapabilityPolicy\nmetadata: {name: p}\n"
+		"spec: {openshift: {enabled: true}}\n");
+	assert_true(old->openshift);
+	const policy_scc *r2 = policy_find_scc(old, "restricted-v2");
+	assert_non_null(r2);
+	assert_int_equal(r2->allowed, CAP_BIT(10));
+	assert_int_equal(r2->required_drop, CAP_BIT(CAPS_ALL));
+	assert_false(r2->root);
+	assert_true(policy_scc_allows_volume(r2, "emptyDir"));
+	assert_false(policy_scc_allows_volume(r2, "image")); /* 4.19 */
+	/* Only 4.20 ships these: a pod admitted under one is on 4.20. */
+	assert_true(policy_scc_allows_volume(policy_find_scc(old, "restricted-v3"), "image"));
+	assert_non_null(policy_find_scc(old, "nested-container"));
+	const policy_scc *any = policy_find_scc(old, "anyuid");
+	assert_true(any->root);
+	assert_int_equal(any->required_drop, CAP_BIT(27)); /* MKNOD */
+	assert_true(policy_scc_allows_volume(policy_find_scc(old, "privileged"), "image"));
+	assert_int_equal(policy_find_scc(old, "restricted")->required_drop,
+			 CAP_BIT(5) | CAP_BIT(6) | CAP_BIT(7) | CAP_BIT(27));
+	assert_null(policy_find_scc(old, "no-such-scc"));
+
+	cleanup_policy cg_policy *p = load_text(
+		"apiVersion: capgate.dev/v1\nkind: CapabilityPolicy\nmetadata: {name: p}\n"
+		"spec:\n  allowedCapabilities: [NET_BIND_SERVICE]\n"
+		"  nonRoot: {ambient: {image: reg/capgate:1}}\n"
+		"  rules:\n  - {name: net, match: {namespaces: [net]}, "
+		"allowedCapabilities: [NET_BIND_SERVICE, NET_RAW]}\n"
+		"  openshift:\n    enabled: true\n    version: \"4.20\"\n    ownSCCAllowsRoot: "
+		"true\n"
+		"    sccs:\n    - {name: anyuid, allowedCapabilities: [\"*\"], "
+		"defaultAddCapabilities: [chown], requiredDropCapabilities: [MKNOD], "
+		"runAsUser: RunAsAny, volumes: [emptyDir], forbiddenSysctls: [\"net.*\"]}\n");
+	assert_int_equal(p->openshift_version, 420);
+	assert_true(policy_scc_allows_volume(policy_find_scc(p, "restricted-v2"), "image"));
+	const policy_scc *v3 = policy_find_scc(p, "restricted-v3");
+	assert_non_null(v3);
+	assert_false(v3->root);
+	const policy_scc *nested = policy_find_scc(p, "nested-container");
+	assert_true(nested->root);
+	assert_int_equal(nested->allowed, CAP_BIT(6) | CAP_BIT(7));
+	const policy_scc *desc = policy_find_scc(p, "anyuid");
+	assert_int_equal(desc->allowed, CAP_BIT(CAPS_ALL));
+	assert_int_equal(desc->default_add, CAP_BIT(0));
+	assert_true(desc->root);
+	assert_true(policy_scc_allows_volume(desc, "emptyDir"));
+	assert_false(policy_scc_allows_volume(desc, "configMap"));
+	assert_true(policy_scc_forbids_sysctl(desc, "net.ipv4.ping_group_range"));
+	assert_false(policy_scc_forbids_sysctl(desc, "kernel.shm_rmid_forced"));
+	const policy_scc *own = policy_find_scc(p, "capgate");
+	assert_ptr_equal(own, &p->own);
+	assert_int_equal(own->allowed, CAP_BIT(10) | CAP_BIT(13) | CAP_BIT(31));
+	assert_int_equal(own->required_drop, CAP_BIT(CAPS_ALL));
+	assert_true(own->root);
+	assert_true(policy_scc_allows_volume(own, "image"));
+	assert_int_equal(policy_volume_index("image"), 31);
+	assert_string_equal(policy_volume_name(policy_volume_index("emptyDir")), "emptyDir");
+	assert_int_equal(policy_volume_index("imageVolume"), -1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -491,6 +569,7 @@ int main(void)
 		cmocka_unit_test(test_good_policies),
 		cmocka_unit_test(test_truncated_policies),
 		cmocka_unit_test(test_api_edges),
+		cmocka_unit_test(test_openshift_sccs),
 	};
 	return cmocka_run_group_tests_name("policy", tests, NULL, NULL);
 }
