@@ -20,6 +20,9 @@
 
 static const char *const lists[] = {"initContainers", "containers", "ephemeralContainers"};
 
+/* Any capability: the installer's command is compared apart (installer). */
+#define SOME_CAP 10 /* NET_BIND_SERVICE */
+
 /* Whether container record r (with name and image) is exempt. */
 static int exempt(cel_expr *e, const cg_policy *p, cg_error *err)
 {
@@ -69,6 +72,10 @@ static int wrapper_in_pod(json_t *v, const cg_policy *p, cg_error *err)
 		cel_put(&e, "false");
 		return cel_add_var(v, "wrapperInPod", &e, err);
 	}
+	/* What an installer's --caps may name (wrapper.c, parse_caps_arg). */
+	cel_capslist(&e, CAPS_KNOWN_MASK);
+	if (cel_add_var(v, "installableCaps", &e, err) < 0)
+		return -1;
 	cel_put(&e, "(");
 	for (size_t l = 0; l < 2; l++)
 		cel_putf(&e,
@@ -82,17 +89,79 @@ static int wrapper_in_pod(json_t *v, const cg_policy *p, cg_error *err)
 	return cel_add_var(v, "wrapperInPod", &e, err);
 }
 
+/* The installer's command (wrapper.c, installer_command_caps): the three
+ * fixed words of want, then `--caps=LIST` with LIST canonical names of
+ * capabilities (not ALL), each once, in capability order, at least one
+ * (what caps_set_format() writes); or the three words alone, the form
+ * capgate wrote before --caps (it installs NET_BIND_SERVICE and NET_RAW). */
+static void installer_command(cel_expr *e, json_t *want)
+{
+	cel_put(e, "has(c.command) && c.command != null &&\n    (size(c.command) == 3 ?\n"
+		   "      c.command == [");
+	for (size_t i = 0; i < 3; i++) {
+		cel_put(e, i ? ", " : "");
+		cel_quote(e, json_string_value(json_array_get(want, i)));
+	}
+	cel_put(e, "] :\n      size(c.command) == 4 && c.command == [");
+	for (size_t i = 0; i < 3; i++) {
+		cel_quote(e, json_string_value(json_array_get(want, i)));
+		cel_put(e, ", ");
+	}
+	cel_put(e, "c.command[3]] &&\n"
+		   "      c.command[3].startsWith(\"--caps=\") &&\n"
+		   "      variables.installableCaps.filter(x,\n"
+		   "        x in c.command[3].substring(7).split(\",\")) ==\n"
+		   "        c.command[3].substring(7).split(\",\"))");
+}
+
+/* The installer's securityContext (wrapper.c, sc_same_but_drops): want's,
+ * but for capabilities.drop, which may be any list of canonical names of
+ * capabilities, each once, holding ALL and not SETFCAP (the policy's and
+ * the SCC's named drops as they were when capgate wrote them). Compared
+ * whole, with the container's own drop list in want's place. */
+static void installer_sc(cel_expr *e, json_t *want)
+{
+	cel_put(e, "has(c.securityContext) && c.securityContext != null &&\n"
+		   "    has(c.securityContext.capabilities) &&\n"
+		   "    c.securityContext.capabilities != null &&\n"
+		   "    has(c.securityContext.capabilities.drop) &&\n"
+		   "    c.securityContext.capabilities.drop != null &&\n"
+		   "    \"ALL\" in c.securityContext.capabilities.drop &&\n"
+		   "    !(\"SETFCAP\" in c.securityContext.capabilities.drop) &&\n"
+		   "    variables.capabilityNames.filter(x,\n"
+		   "      x in c.securityContext.capabilities.drop).size() ==\n"
+		   "      c.securityContext.capabilities.drop.size() &&\n"
+		   "    c.securityContext == {");
+	const char *k;
+	json_t *x;
+	bool first = true;
+	json_object_foreach(want, k, x)
+	{
+		cel_put(e, first ? "" : ", ");
+		first = false;
+		cel_quote(e, k);
+		cel_put(e, ": dyn(");
+		if (strcmp(k, "capabilities") == 0) {
+			cel_put(e, "{\"add\": dyn(");
+			cel_json(e, json_object_get(x, "add"));
+			cel_put(e, "),\n      \"drop\": dyn(c.securityContext.capabilities.drop)}");
+		} else {
+			cel_json(e, x);
+		}
+		cel_put(e, ")");
+	}
+	cel_put(e, "}");
+}
+
 /* Container c is capgate's installer by its whole generated spec
- * (wrapper.c, wrapper_is_installer): every member equal, the resources at
- * least the installer's (a LimitRange may add others), none of the members
- * it never has. */
+ * (wrapper.c, wrapper_is_installer): every member equal but the two that
+ * follow the pod, the policy and the SCC (its --caps and its named drops,
+ * above), the resources at least the installer's (a LimitRange may add
+ * others), none of the members it never has. */
 static int installer(cel_expr *e, const cg_policy *p, cg_error *err)
 {
-	/* The installer as the engine writes it for NET_BIND_SERVICE under
-	 * drop ALL (its --caps and named drops now follow the pod, the policy
-	 * and the SCC: the CEL follows in the next change). */
 	cleanup_json json_t *want =
-		wrapper_installer_spec(&p->nonroot, CAPS_BIT(10), CAPS_BIT(CAPS_ALL));
+		wrapper_installer_spec(&p->nonroot, CAPS_BIT(SOME_CAP), CAPS_BIT(CAPS_ALL));
 	if (want == NULL)
 		return cg_error_set(err, ENOMEM, "out of memory");
 	const char *k;
@@ -102,8 +171,17 @@ static int installer(cel_expr *e, const cg_policy *p, cg_error *err)
 	 * named like the installer. */
 	json_object_foreach(want, k, x)
 	{
-		cel_putf(e, "%shas(c.%s) && c.%s != null", first ? "" : " &&\n    ", k, k);
+		cel_put(e, first ? "" : " &&\n    ");
 		first = false;
+		if (strcmp(k, "command") == 0) {
+			installer_command(e, x);
+			continue;
+		}
+		if (strcmp(k, "securityContext") == 0) {
+			installer_sc(e, x);
+			continue;
+		}
+		cel_putf(e, "has(c.%s) && c.%s != null", k, k);
 		if (strcmp(k, "resources") != 0) {
 			cel_putf(e, " && c.%s == ", k);
 			cel_json(e, x);
@@ -236,15 +314,17 @@ int cel_container_vars(json_t *v, const cg_policy *p, cg_error *err)
 	cel_expr e = {0};
 	if (container_records(v, p, err) < 0)
 		return -1;
-	/* capgate's own installer may add SETFCAP and is never exempt. */
-	cel_put(&e, "variables.containers.filter(r, r.own || !");
+	/* capgate's own installer is not judged at all (engine.c, judge_one):
+	 * nothing in it is the pod author's, so re-invocation finds it as
+	 * capgate wrote it. */
+	cel_put(&e, "variables.containers.filter(r, !r.own && !");
 	if (exempt(&e, p, err) < 0) {
 		buf_free(&e.b);
 		return -1;
 	}
 	cel_put(&e,
 		").map(r, {\"list\": r.list, \"index\": r.index, \"name\": r.name,\n"
-		"  \"own\": r.own, \"nonRoot\": r.nonRoot, \"lowPort\": r.lowPort,\n"
+		"  \"nonRoot\": r.nonRoot, \"lowPort\": r.lowPort,\n"
 		"  \"hasCapabilities\": dyn(r.sc != null && has(r.sc.capabilities) &&\n"
 		"    r.sc.capabilities != null),\n"
 		"  \"hasSecurityContext\": dyn(r.sc != null),\n"
@@ -261,7 +341,7 @@ int cel_container_vars(json_t *v, const cg_policy *p, cg_error *err)
 		/* tidy: every name already canonical and given once (judge.c). Names
 		 * that are not capabilities are kept as written, for messages. */
 #define COMMON                                                                                     \
-	"{\"list\": r.list, \"index\": r.index, \"name\": r.name, \"own\": r.own,\n"               \
+	"{\"list\": r.list, \"index\": r.index, \"name\": r.name,\n"                               \
 	"  \"hasSecurityContext\": r.hasSecurityContext, \"hasCapabilities\": "                    \
 	"r.hasCapabilities,\n"                                                                     \
 	"  \"hasAdd\": r.hasAdd, \"privileged\": r.privileged,\n"
@@ -290,9 +370,7 @@ int cel_container_vars(json_t *v, const cg_policy *p, cg_error *err)
 		    "  \"want\": dyn((r.addN.filter(x, x in variables.capabilityNames) +\n"
 		    "    variables.defaultAdd).filter(x, x == \"ALL\" || !(x in r.dropN))),\n"
 		    "  \"mustDrop\": dyn(variables.requiredDrop +\n"
-		    "    r.dropN.filter(x, x != \"ALL\" && x in variables.capabilityNames)),\n"
-		    "  \"allowedHere\": dyn(r.own ? variables.allowed + [\"SETFCAP\"] : "
-		    "variables.allowed)})");
+		    "    r.dropN.filter(x, x != \"ALL\" && x in variables.capabilityNames))})");
 	if (cel_add_var(v, "wanted", &e, err) < 0)
 		return -1;
 	/* judge_root: a container that may run as root and did not drop ALL
@@ -304,12 +382,13 @@ int cel_container_vars(json_t *v, const cg_policy *p, cg_error *err)
 		"  \"dropN\": r.dropN, \"addN\": r.addN, \"tidy\": r.tidy,\n"
 		"  \"unknownAdd\": r.unknownAdd, \"unknownDrop\": r.unknownDrop,\n"
 		"  \"mustDrop\": r.mustDrop,\n"
-		"  \"keep\": dyn(r.want.filter(x, x in r.allowedHere) +\n"
-		"    (!r.own && r.lowPort && !r.nonRoot && \"ALL\" in variables.requiredDrop &&\n"
+		"  \"keep\": dyn(r.want.filter(x, x in variables.allowed) +\n"
+		"    (r.lowPort && !r.nonRoot &&\n"
+		"     \"ALL\" in variables.requiredDrop &&\n"
 		"     !(\"ALL\" in r.dropN) && \"NET_BIND_SERVICE\" in variables.allowed &&\n"
 		"     !(\"NET_BIND_SERVICE\" in r.dropN) && !(\"NET_BIND_SERVICE\" in r.want) ?\n"
 		"      [\"NET_BIND_SERVICE\"] : [])),\n"
-		"  \"disallowed\": dyn(r.want.filter(x, !(x in r.allowedHere))),\n"
+		"  \"disallowed\": dyn(r.want.filter(x, !(x in variables.allowed))),\n"
 		"  \"badPrivileged\": dyn(r.privileged && !variables.allowPrivileged)})");
 	if (cel_add_var(v, "kept", &e, err) < 0)
 		return -1;

@@ -156,14 +156,20 @@ static int collect_notes(const cg_policy *p, const admission_opts *o, json_t *no
 	if (nonroot)
 		rc |= note(notes,
 			   "Not rendered: nonRoot.strategy (safe sysctls, the capgate-ambient "
-			   "wrapper, nonRoot.runtimeDefaults, the capgate.dev/applied "
-			   "annotation). These policies judge capabilities as under strategy "
-			   "none: a non-root container keeps an allowed capability it asked for "
-			   "in add, where the webhook would also set a sysctl or wrap the "
-			   "command so that it works.");
+			   "wrapper with its volume and installer, and the installer's --caps "
+			   "and named drops, which the webhook brings up to date when it wraps "
+			   "a container; what the pod's SCC admits of them; "
+			   "nonRoot.runtimeDefaults; the capgate.dev/applied annotation). These "
+			   "policies judge capabilities as under strategy none: a non-root "
+			   "container keeps an allowed capability it asked for in add, where "
+			   "the webhook would also set a sysctl or wrap the command so that it "
+			   "works.");
 	if (ambient)
-		rc |= note(notes, "Not rendered: under strategy ambient the webhook denies a "
-				  "non-root container it cannot wrap; these policies do not.");
+		rc |= note(notes,
+			   "Not rendered: under strategy ambient the webhook denies a non-root "
+			   "container it cannot wrap (its SCC, no wrapper image, the wrapper's "
+			   "volume or installer name held by the pod, a writable mount of that "
+			   "volume, a conflicting mount of its own); these policies do not.");
 	if (o->mutating && passive)
 		rc |= note(notes, "Under mode warn or audit the MutatingAdmissionPolicy changes "
 				  "nothing, as the webhook patches nothing then.");

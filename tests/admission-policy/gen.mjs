@@ -110,57 +110,56 @@ function securityContext(r) {
 }
 
 // capgate's wrapper installer as the engine injects it (policy/wrapper.c),
-// as the apiserver stores it (defaulted fields, a LimitRange's limit), or
-// one member off: the CEL must recognise exactly the engine's installer.
+// as the apiserver stores it (defaulted fields, a LimitRange's limit), as
+// older capgates or other policies and SCCs wrote it (the three-word
+// command, other --caps, other named drops: still capgate's), or one
+// member off: the CEL must recognise exactly the engine's installer.
+const INSTALL = ["/capgate/capgate-ambient", "--install", "/capgate-install"];
+const CAPS_LISTS = ["NET_BIND_SERVICE", "NET_RAW", "NET_BIND_SERVICE,NET_RAW", "CHOWN,NET_BIND_SERVICE", "SYS_ADMIN", "CHOWN,KILL,NET_BIND_SERVICE,NET_RAW"];
+// Drop lists capgate writes: ALL, then what the policy and the SCC
+// require dropped by name or add by default, in capability order.
+const DROP_LISTS = [["ALL"], ["ALL", "MKNOD"], ["ALL", "KILL", "SETGID", "SETUID", "MKNOD"], ["ALL", "NET_ADMIN"], ["ALL", "CHOWN", "MKNOD"], ["NET_ADMIN", "ALL"]];
+const INSTALLER_OFF = [
+	(c) => (c.args = ["--install", "/tmp"]),
+	(c) => (c.securityContext.runAsUser = 1000),
+	(c) => (c.securityContext.capabilities.add = ["SETFCAP", "SYS_ADMIN"]),
+	(c) => (c.restartPolicy = "Always"),
+	(c) => c.volumeMounts.push({ name: "host", mountPath: "/host" }),
+	(c) => (c.image = "registry.example/other:1"),
+	(c) => delete c.resources,
+	(c) => (c.resources.requests.cpu = "1"),
+	(c) => (c.resources.claims = [{ name: "gpu" }]),
+	(c) => (c.command = ["/bin/sh", "-c", "setcap cap_sys_admin+ep /x"]),
+	// --caps: not the canonical list capgate writes
+	(c, r) => (c.command = [...INSTALL, r.pick(["--caps=", "--caps=NET_RAW,NET_BIND_SERVICE", "--caps=net_bind_service", "--caps=CAP_NET_RAW", "--caps=ALL", "--caps=NET_BIND_SERVICE,NET_BIND_SERVICE", "--caps=NET_BIND_SERVICE,", "--caps=NET_BIND_SERV", "--caps NET_RAW", "--caps=NET_RAW,ALL"])]),
+	(c, r) => (c.command = [...INSTALL, "--caps=NET_RAW", r.pick(["--", "x"])]),
+	(c) => (c.command = [INSTALL[0], INSTALL[1], "/tmp", "--caps=NET_RAW"]),
+	// drops: SETFCAP among them, or not canonical names of capabilities each once with ALL
+	(c, r) => (c.securityContext.capabilities.drop = r.pick([["ALL", "SETFCAP"], ["SETFCAP", "ALL"], ["ALL", "MKNOD", "SETFCAP"]])),
+	(c, r) => (c.securityContext.capabilities.drop = r.pick([["MKNOD"], [], ["all"], ["ALL", "mknod"], ["ALL", "ALL"], ["ALL", "MKNOD", "MKNOD"], ["ALL", "NET_ADMN"], ["ALL", "CAP_KILL"], ["ALL", ""]])),
+	(c) => delete c.securityContext.capabilities.drop,
+	(c) => (c.securityContext.privileged = false),
+	(c) => delete c.securityContext.readOnlyRootFilesystem,
+];
 export function installer(r, own) {
 	const c = {
 		name: "capgate-ambient-install",
 		image: own.image,
-		command: ["/capgate/capgate-ambient", "--install", "/capgate-install"],
+		command: [...INSTALL, `--caps=${r.pick(CAPS_LISTS)}`],
 		volumeMounts: [{ name: "capgate-ambient", mountPath: "/capgate-install" }],
 		securityContext: {
 			allowPrivilegeEscalation: false,
 			readOnlyRootFilesystem: true,
 			runAsUser: 0,
 			runAsNonRoot: false,
-			capabilities: { add: ["SETFCAP"], drop: ["ALL"] },
+			capabilities: { add: ["SETFCAP"], drop: r.chance(0.5) ? ["ALL"] : [...r.pick(DROP_LISTS)] },
 		},
 		resources: { requests: { cpu: "10m", memory: "8Mi" }, limits: { cpu: "100m", memory: "16Mi" } },
 	};
+	if (r.chance(0.2)) c.command = [...INSTALL]; // before --caps existed
 	if (r.chance(0.4)) Object.assign(c, { imagePullPolicy: "IfNotPresent", terminationMessagePath: "/dev/termination-log", terminationMessagePolicy: "File" });
 	if (r.chance(0.2)) c.resources.limits["ephemeral-storage"] = "1Gi";
-	switch (r.chance(0.5) ? -1 : r.int(10)) {
-		case 0:
-			c.args = ["--install", "/tmp"];
-			break;
-		case 1:
-			c.securityContext.runAsUser = 1000;
-			break;
-		case 2:
-			c.securityContext.capabilities.add = ["SETFCAP", "SYS_ADMIN"];
-			break;
-		case 3:
-			c.restartPolicy = "Always";
-			break;
-		case 4:
-			c.volumeMounts.push({ name: "host", mountPath: "/host" });
-			break;
-		case 5:
-			c.image = "registry.example/other:1";
-			break;
-		case 6:
-			delete c.resources;
-			break;
-		case 7:
-			c.resources.requests.cpu = "1";
-			break;
-		case 8:
-			c.resources.claims = [{ name: "gpu" }];
-			break;
-		case 9:
-			c.command = ["/bin/sh", "-c", "setcap cap_sys_admin+ep /x"];
-			break;
-	}
+	if (r.chance(0.5)) r.pick(INSTALLER_OFF)(c, r);
 	return c;
 }
 
@@ -205,6 +204,9 @@ function podSpec(r, own, ephemeral) {
 		return p;
 	}, 0.4, 0.05);
 	if (r.chance(0.3)) spec.volumes = [{ name: "data", emptyDir: {} }];
+	// An installer is mostly met beside the containers it installed for.
+	if (own && spec.initContainers?.some?.((c) => c.name === "capgate-ambient-install") && r.chance(0.6))
+		spec.containers[0].command = [own.wrapperPath, "--caps=NET_BIND_SERVICE", "--", "/bin/app"];
 	return spec;
 }
 

@@ -195,6 +195,11 @@ rootport --policies default --no-hostile --generated 300
 deleting --policies default --no-hostile --generated 300
 quote --policies deny --generated 0
 empty --policies deny --generated 0
+judged --policies installer --no-hostile --generated 600
+legacy --policies installer --no-hostile --generated 1200
+capslist --policies installer --no-hostile --generated 600
+drops --policies installer --no-hostile --generated 600
+setfcap --policies installer --no-hostile --generated 1200
 EOF
 tap "$here/run.mjs" --capgate "$CAPGATE" --driver "$DRIVER" --generated "${ADMISSION_GENERATED:-2000}" \
 	--seconds "${ADMISSION_SECONDS:-20}" ${ADMISSION_SEED:+--seed "$ADMISSION_SEED"}
