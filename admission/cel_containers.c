@@ -376,14 +376,19 @@ int cel_container_vars(json_t *v, const cg_policy *p, cg_error *err)
 	/* judge_root: a container that may run as root and did not drop ALL
 	 * had the runtime's NET_BIND_SERVICE; for a declared port below 1024
 	 * it keeps it where the policy allows it (drop ALL would close the
-	 * port). */
+	 * port), except under an SCC capgate does not know, where capgate adds
+	 * nothing. judge_caps: on OpenShift a capability stripped is also
+	 * dropped by name, since SCC admission adds its defaults back to a
+	 * container that does not drop them by name (drop ALL does not count)
+	 * and capgate cannot always know them. */
 	cel_put(&e,
 		"variables.wanted.map(r, " COMMON
 		"  \"dropN\": r.dropN, \"addN\": r.addN, \"tidy\": r.tidy,\n"
 		"  \"unknownAdd\": r.unknownAdd, \"unknownDrop\": r.unknownDrop,\n"
-		"  \"mustDrop\": r.mustDrop,\n"
+		"  \"mustDrop\": dyn(variables.openshift && !variables.denyDisallowed ?\n"
+		"    r.mustDrop + r.want.filter(x, !(x in variables.allowed)) : r.mustDrop),\n"
 		"  \"keep\": dyn(r.want.filter(x, x in variables.allowed) +\n"
-		"    (r.lowPort && !r.nonRoot &&\n"
+		"    (r.lowPort && !r.nonRoot && !variables.sccUnknown &&\n"
 		"     \"ALL\" in variables.requiredDrop &&\n"
 		"     !(\"ALL\" in r.dropN) && \"NET_BIND_SERVICE\" in variables.allowed &&\n"
 		"     !(\"NET_BIND_SERVICE\" in r.dropN) && !(\"NET_BIND_SERVICE\" in r.want) ?\n"

@@ -4,8 +4,10 @@
  * knows), so that a change there has one counterpart here. Internal to
  * admission/.
  *
- * Reads the variables `annotations` (the pod template's), `specAllowed` and
- * `specDefaultAdd` (the spec the rules chose, canonical names); defines
+ * Reads the variables `kind`, `annotations` (the pod template's),
+ * `specAllowed` and `specDefaultAdd` (the spec the rules chose, canonical
+ * names); defines `openshift` (judged as under an SCC, known or not),
+ * `sccUnknown` (on OpenShift under an SCC capgate does not know), and
  * `allowed` and `defaultAdd`, the lists every later expression uses.
  */
 #ifndef CG_CEL_SCC_H

@@ -212,14 +212,19 @@ function podSpec(r, own, ephemeral) {
 
 const NAMESPACES = ["default", "shop", "kube-system", "netops", "staging", "infra"];
 const LABELS = [{}, { team: "net" }, { app: "web" }, { "capgate.dev/exempt": "true" }, { audit: "yes", team: "net" }];
-const SCCS = ["restricted-v2", "anyuid", "privileged", "capgate", "locked-down", "no-such-scc", "nonroot-v2", "restricted"];
+// Built-in SCCs (of 4.19 and 4.20), ones the test policies describe or
+// render (capgate, locked-down, anything), and ones capgate does not know.
+const SCCS = ["restricted-v2", "anyuid", "privileged", "capgate", "locked-down", "no-such-scc", "nonroot-v2", "restricted", "restricted-v3", "nested-container", "hostmount-anyuid-v2", "hostaccess", "anything", ""];
 
 function templateMeta(r, kind) {
 	const m = {};
 	maybe(r, m, "labels", () => ({ ...r.pick(LABELS) }), 0.3, 0.05);
 	const ann = {};
 	if (kind === "Pod" && r.chance(0.05)) ann["kubernetes.io/config.mirror"] = "abc";
+	// The SCC that SCC admission chose (a Pod's; on a template it binds
+	// nothing), and the one a pod or template pins.
 	if (r.chance(0.25)) ann["openshift.io/scc"] = r.pick(SCCS);
+	if (r.chance(0.2)) ann["openshift.io/required-scc"] = r.pick(SCCS);
 	if (r.chance(0.1)) ann["capgate.dev/applied"] = "sysctl:app=NET_BIND_SERVICE";
 	if (Object.keys(ann).length || r.chance(0.1)) m.annotations = ann;
 	return m;

@@ -61,6 +61,22 @@ const TAMPERS = {
 	drops: ["dyn(c.securityContext.capabilities.drop)", 'dyn([\\"ALL\\"])'],
 	// an installer that drops SETFCAP by name taken for capgate's
 	setfcap: ['!(\\"SETFCAP\\" in c.securityContext.capabilities.drop) &&', ""],
+	// openshift.io/required-scc not read
+	requiredscc: ['\\"openshift.io/required-scc\\" in variables.annotations ?', "false ?"],
+	// a template's openshift.io/scc taken as its SCC
+	templatescc: ['variables.kind == \\"Pod\\" && variables.admittedScc != null', "variables.admittedScc != null"],
+	// an SCC's named required drops left allowed
+	sccdrop: ["!(c in variables.sccs[variables.scc].drop)", "true"],
+	// an SCC that allows every capability narrowing like the others
+	sccstar: ['\\"ALL\\" in variables.sccs[variables.scc].allowed ||', ""],
+	// defaults given under an SCC capgate does not know
+	unknowndefaults: ["variables.sccUnknown ? [] :", ""],
+	// NET_BIND_SERVICE added for a root container's low port under an unknown SCC
+	unknownport: ["!variables.sccUnknown &&", ""],
+	// a capability stripped on OpenShift not dropped by name
+	dropextra: ["r.mustDrop + r.want.filter(x, !(x in variables.allowed))", "r.mustDrop"],
+	// spec.openshift.enabled ignored
+	enabled: ["variables.admittedScc != null || true", "variables.admittedScc != null || false"],
 };
 const TAMPER = opt("tamper", null);
 let tampered = 0; // rendered policies the tampering changed

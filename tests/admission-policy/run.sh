@@ -186,7 +186,7 @@ while read -r t args; do
 done <<'EOF'
 case --policies default --generated 0
 init --policies default --no-hostile --generated 300
-installer --policies installer --no-hostile --generated 600
+installer --policies installer,openshift --no-hostile --generated 600
 owner --policies default --no-hostile --generated 300
 job --policies default --no-hostile --generated 300
 unchanged --policies deny --no-hostile --generated 600
@@ -198,8 +198,16 @@ empty --policies deny --generated 0
 judged --policies installer --no-hostile --generated 600
 legacy --policies installer --no-hostile --generated 1200
 capslist --policies installer --no-hostile --generated 600
-drops --policies installer --no-hostile --generated 600
+drops --policies openshift --no-hostile --generated 600
 setfcap --policies installer --no-hostile --generated 1200
+requiredscc --policies openshift --no-hostile --generated 300
+templatescc --policies openshift --no-hostile --generated 300
+sccdrop --policies openshift --no-hostile --generated 600
+sccstar --policies openshift --no-hostile --generated 600
+unknowndefaults --policies openshift --no-hostile --generated 300
+unknownport --policies openshift --no-hostile --generated 300
+dropextra --policies openshift --no-hostile --generated 300
+enabled --policies openshift --no-hostile --generated 300
 EOF
 tap "$here/run.mjs" --capgate "$CAPGATE" --driver "$DRIVER" --generated "${ADMISSION_GENERATED:-2000}" \
 	--seconds "${ADMISSION_SECONDS:-20}" ${ADMISSION_SEED:+--seed "$ADMISSION_SEED"}
