@@ -84,9 +84,11 @@ static void caps_arg(caps_set caps, char *out, size_t outsz)
 {
 	snprintf(out, outsz, "--caps=");
 	caps_set_format(caps, out + 7, outsz - 7);
-	for (char *p = out; *p; p++)
-		if (*p == ' ')
-			memmove(p, p + 1, strlen(p));
+	char *w = out; /* spaces out, in one pass */
+	for (const char *r = out; *r; r++)
+		if (*r != ' ')
+			*w++ = *r;
+	*w = '\0';
 }
 
 /* The capabilities of a --caps= argument capgate wrote (canonical names,
