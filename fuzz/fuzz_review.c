@@ -330,7 +330,11 @@ static bool in_scope(const cg_policy *p, json_t *req, json_t *obj, scope *s)
 	json_t *deleting = json_object_get(m, "deletionTimestamp");
 	if (update && deleting != NULL && !json_is_null(deleting))
 		return false;
-	json_t *old = json_object_get(req, "oldObject");
+	/* oldObject only on UPDATE: the apiserver sends it for UPDATE (and
+	 * DELETE), and the engine reads it only then; a CREATE that claims
+	 * the ephemeralcontainers subresource (the apiserver has none) has
+	 * every ephemeral container judged. */
+	json_t *old = update ? json_object_get(req, "oldObject") : NULL;
 	s->old_ephemeral = json_object_get(json_object_get(old, "spec"), "ephemeralContainers");
 	const char *ns = str(req, "namespace");
 	if (ns == NULL || !ns[0])
