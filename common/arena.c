@@ -1,16 +1,14 @@
 #include "common/arena.h"
 
 #include <jansson.h>
-#include <malloc.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 
-#define ARENA_CHUNK	 (32 * 1024) /* the first chunk, kept between requests */
-#define ARENA_CHUNK_MAX	 (1024 * 1024)
-#define ARENA_ALIGN	 16
-#define ARENA_TRIM_ABOVE (4u << 20)
+#define ARENA_CHUNK	(32 * 1024) /* the first chunk, kept between requests */
+#define ARENA_CHUNK_MAX (1024 * 1024)
+#define ARENA_ALIGN	16
 
 struct chunk {
 	struct chunk *next; /* older chunks of this request */
@@ -61,8 +59,9 @@ static void release_chunks(void *unused)
 static struct chunk *new_chunk(size_t need)
 {
 	/* Geometric growth: a huge review takes a few dozen chunks, and the
-	 * large ones are mmapped by malloc, so giving them back at the end of
-	 * the request returns the memory to the system. */
+	 * large ones are mmapped by malloc (the server pins glibc's mmap
+	 * threshold, server/memory.h), so giving them back at the end of the
+	 * request returns the memory to the system. */
 	size_t size = ARENA_CHUNK << (arena.nchunks < 5 ? arena.nchunks : 5);
 	if (size > ARENA_CHUNK_MAX)
 		size = ARENA_CHUNK_MAX;
@@ -137,14 +136,8 @@ void arena_begin(void)
 
 void arena_end(void)
 {
-	bool big = arena.held > ARENA_TRIM_ABOVE;
 	arena.active = false;
 	free_chunks(true);
-	/* glibc raises its mmap threshold when large blocks are freed, so the
-	 * chunks of the next huge review come from the heap and stay there
-	 * after they are freed: give them back after a big request. */
-	if (big)
-		malloc_trim(0);
 }
 
 size_t arena_used(void)

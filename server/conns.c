@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "server/log.h"
+#include "server/memory.h"
 #include "server/metrics.h"
 
 typedef struct conn {
@@ -68,6 +69,7 @@ void conns_on_connection(void *cls, struct MHD_Connection *c, void **socket_cont
 		pthread_mutex_unlock(&cs->lock);
 		return;
 	}
+	memory_connection_closed();
 	conn *n = *socket_context;
 	if (n == NULL)
 		return;

@@ -17,6 +17,7 @@
 #include "policy/review.h"
 #include "server/conns.h"
 #include "server/log.h"
+#include "server/memory.h"
 #include "server/metrics.h"
 #include "server/mtls.h"
 #include "server/tlscert.h"
@@ -425,6 +426,7 @@ int server_start(const server_config *cfg, pstore *policies, server **out, cg_er
 		return cg_error_set(err, ENOMEM, "out of memory");
 	s->cfg = *cfg;
 	s->policies = policies;
+	memory_configure();
 	if (parse_listen(s, cfg->listen, err) < 0) {
 		free(s);
 		return -1;
@@ -491,6 +493,7 @@ unsigned int server_in_flight(server *s)
 void server_sweep(server *s)
 {
 	conns_sweep(s->conns, s->cfg.request_timeout);
+	memory_tick();
 }
 
 unsigned int server_connections(server *s)

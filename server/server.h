@@ -47,7 +47,8 @@ int server_start(const server_config *cfg, pstore *policies, server **out,
 unsigned int server_port(const server *s);
 
 /* Disconnects clients whose request has been arriving for longer than
- * request_timeout (server/conns.h). The main thread calls it 4 times a
+ * request_timeout (server/conns.h) and gives memory freed by closed
+ * connections back (server/memory.h). The main thread calls it 4 times a
  * second. */
 void server_sweep(server *s);
 
