@@ -6,6 +6,8 @@
 #include <stdint.h>
 #include <stdlib.h>
 
+#include "common/budget.h"
+
 #define ARENA_CHUNK	(32 * 1024) /* the first chunk, kept between requests */
 #define ARENA_CHUNK_MAX (1024 * 1024)
 #define ARENA_ALIGN	16
@@ -23,7 +25,8 @@ struct arena {
 	struct chunk *keep; /* the first chunk: reused by every request */
 	size_t nchunks;
 	size_t used_total;
-	size_t held; /* bytes in this request's chunks */
+	size_t held;	/* bytes in this request's chunks */
+	size_t refused; /* what the budget refused this request to hold, 0: nothing */
 };
 
 static _Thread_local struct arena arena;
@@ -35,8 +38,10 @@ static void free_chunks(bool keep_first)
 	struct chunk *c = arena.head;
 	while (c != NULL) {
 		struct chunk *next = c->next;
-		if (c != arena.keep)
+		if (c != arena.keep) {
+			budget_give(c->size);
 			free(c);
+		}
 		c = next;
 	}
 	arena.head = NULL;
@@ -73,10 +78,20 @@ static struct chunk *new_chunk(size_t need)
 	if (arena.nchunks == 0 && arena.keep != NULL && arena.keep->size >= size) {
 		c = arena.keep;
 	} else {
-		if ((c = malloc(sizeof(*c) + size)) == NULL)
+		/* The kept chunk is the thread's own, not the request's: only the
+		 * others count against the process-wide budget. */
+		bool keep = arena.keep == NULL && size == ARENA_CHUNK;
+		if (!keep && !budget_take(size, arena.held + size)) {
+			arena.refused = arena.held + size;
+			return NULL; /* as at ARENA_LIMIT; the server tells them apart */
+		}
+		if ((c = malloc(sizeof(*c) + size)) == NULL) {
+			if (!keep)
+				budget_give(size);
 			return NULL;
+		}
 		c->size = size;
-		if (arena.keep == NULL && size == ARENA_CHUNK) {
+		if (keep) {
 			arena.keep = c;
 			pthread_setspecific(release_key, &arena);
 		}
@@ -132,6 +147,7 @@ void arena_begin(void)
 {
 	arena.active = true;
 	arena.used_total = 0;
+	arena.refused = 0;
 }
 
 void arena_end(void)
@@ -143,6 +159,11 @@ void arena_end(void)
 size_t arena_used(void)
 {
 	return arena.used_total;
+}
+
+size_t arena_refused(void)
+{
+	return arena.refused;
 }
 
 void arena_release(void)

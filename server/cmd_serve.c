@@ -57,6 +57,11 @@ static const char usage_text[] =
 	"  --client-cn NAME       and with this common name (e.g. kube-apiserver)\n"
 	"  --tls-priorities STR   GnuTLS priority string (default: TLS 1.3/1.2, AEAD)\n"
 	"  --max-body BYTES       larger requests get 413 (default 8388608)\n"
+	"  --memory-budget BYTES  what the bodies, parse trees and answers of all the\n"
+	"                         requests in flight may hold together; a request that\n"
+	"                         would go past it gets 503 with Retry-After: 1\n"
+	"                         (default 134217728, 128 MiB: with the process and\n"
+	"                         1024 connections it stays within a 256 MiB limit)\n"
 	"  --threads N            serving threads (default: one per core)\n"
 	"  --max-connections N    default 1024\n"
 	"  --timeout SECONDS      idle or stalled connections are closed (default 120,\n"
@@ -103,6 +108,7 @@ static int parse_opts(int argc, char **argv, serve_opts *o)
 		O_CN,
 		O_PRIO,
 		O_BODY,
+		O_BUDGET,
 		O_THREADS,
 		O_CONNS,
 		O_TIMEOUT,
@@ -119,6 +125,7 @@ static int parse_opts(int argc, char **argv, serve_opts *o)
 		{"client-cn", required_argument, NULL, O_CN},
 		{"tls-priorities", required_argument, NULL, O_PRIO},
 		{"max-body", required_argument, NULL, O_BODY},
+		{"memory-budget", required_argument, NULL, O_BUDGET},
 		{"threads", required_argument, NULL, O_THREADS},
 		{"max-connections", required_argument, NULL, O_CONNS},
 		{"timeout", required_argument, NULL, O_TIMEOUT},
@@ -132,6 +139,10 @@ static int parse_opts(int argc, char **argv, serve_opts *o)
 		.listen = "0.0.0.0:8443",
 		.priorities = DEFAULT_PRIORITIES,
 		.max_body = 8u << 20,
+		/* The Deployment's limit is 256 MiB: the process takes about 8,
+		 * 1024 TLS connections about 45, and the rest is slack for what
+		 * malloc keeps and the budget does not count. */
+		.memory_budget = (size_t)128 << 20,
 		.threads = cores < 1	? 1
 			   : cores > 64 ? 64
 					: (unsigned int)cores,
@@ -177,6 +188,11 @@ static int parse_opts(int argc, char **argv, serve_opts *o)
 				return -1;
 			o->srv.max_body = (size_t)v;
 			break;
+		case O_BUDGET:
+			if (parse_uint("--memory-budget", optarg, 1ull << 40, &v) < 0)
+				return -1;
+			o->srv.memory_budget = (size_t)v;
+			break;
 		case O_THREADS:
 			if (parse_uint("--threads", optarg, 256, &v) < 0)
 				return -1;
@@ -214,6 +230,15 @@ static int parse_opts(int argc, char **argv, serve_opts *o)
 	if (o->files.cert_path == NULL || o->files.key_path == NULL) {
 		fprintf(stderr, "capgate serve: --tls-cert and --tls-key are required\n%s",
 			usage_text);
+		return -1;
+	}
+	/* A body at the limit must fit in what the budget gives one big
+	 * request (7/8 of it), with room for its parse tree. */
+	if (o->srv.memory_budget / 2 < o->srv.max_body) {
+		fprintf(stderr,
+			"capgate serve: --memory-budget %zu is too small for --max-body %zu: it "
+			"must be at least twice as large\n",
+			o->srv.memory_budget, o->srv.max_body);
 		return -1;
 	}
 	if (o->srv.client_cn != NULL && o->client_ca == NULL) {

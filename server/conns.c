@@ -19,6 +19,7 @@ typedef struct conn {
 	int fd;
 	int mtls_verdict;
 	atomic_uint requests_done; /* written by the serving thread */
+	atomic_bool in_request;	   /* headers arrived, not yet completed */
 	/* The sweep's own view, main thread only. */
 	uint64_t seen_bytes;
 	unsigned int seen_done;
@@ -92,11 +93,20 @@ static conn *conn_of(struct MHD_Connection *c)
 	return ci != NULL ? ci->socket_context : NULL;
 }
 
-void conns_request_done(struct MHD_Connection *c)
+void conns_request_started(struct MHD_Connection *c)
 {
 	conn *n = conn_of(c);
 	if (n != NULL)
-		atomic_fetch_add_explicit(&n->requests_done, 1, memory_order_relaxed);
+		atomic_store_explicit(&n->in_request, true, memory_order_relaxed);
+}
+
+void conns_request_done(struct MHD_Connection *c)
+{
+	conn *n = conn_of(c);
+	if (n == NULL)
+		return;
+	atomic_store_explicit(&n->in_request, false, memory_order_relaxed);
+	atomic_fetch_add_explicit(&n->requests_done, 1, memory_order_relaxed);
 }
 
 int *conns_mtls_verdict(struct MHD_Connection *c)

@@ -24,6 +24,8 @@ void conns_free(conns *cs);
 void conns_on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
 			 enum MHD_ConnectionNotificationCode toe);
 
+/* A request's headers have arrived on c (from the access handler). */
+void conns_request_started(struct MHD_Connection *c);
 /* A request on c has been answered (from the completion callback). */
 void conns_request_done(struct MHD_Connection *c);
 

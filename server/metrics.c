@@ -3,6 +3,8 @@
 #include <stdatomic.h>
 #include <string.h>
 
+#include "common/budget.h"
+
 /* Label values are mapped onto fixed tables so every series is a plain
  * counter in static memory; anything unexpected lands in "other", which
  * also keeps a hostile request from creating unbounded series. */
@@ -54,6 +56,7 @@ static struct {
 	atomic_long cert_not_after;
 	atomic_ulong client_refused;
 	atomic_ulong slow_closed;
+	atomic_ulong memory_refused[2]; /* body, arena */
 } m;
 
 static size_t find(const char *const *table, size_t n, const char *s)
@@ -126,6 +129,11 @@ void metrics_slow_clients_closed(unsigned int n)
 	atomic_fetch_add(&m.slow_closed, n);
 }
 
+void metrics_memory_refused(const char *stage)
+{
+	atomic_fetch_add(&m.memory_refused[strcmp(stage, "arena") == 0], 1);
+}
+
 static unsigned long get(atomic_ulong *a)
 {
 	return atomic_load_explicit(a, memory_order_relaxed);
@@ -171,9 +179,28 @@ static int render_reviews(cg_buf *o)
 	return 0;
 }
 
+static int render_memory(cg_buf *o)
+{
+	return buf_printf(
+		o,
+		"# HELP capgate_memory_budget_bytes Memory that requests in flight may hold "
+		"(--memory-budget).\n"
+		"# TYPE capgate_memory_budget_bytes gauge\ncapgate_memory_budget_bytes %zu\n"
+		"# HELP capgate_memory_in_use_bytes Memory requests in flight hold now: bodies, "
+		"arenas, answers.\n"
+		"# TYPE capgate_memory_in_use_bytes gauge\ncapgate_memory_in_use_bytes %zu\n"
+		"# HELP capgate_memory_refused_total Requests answered 503 because the memory "
+		"budget was in use.\n"
+		"# TYPE capgate_memory_refused_total counter\n"
+		"capgate_memory_refused_total{stage=\"body\"} %lu\n"
+		"capgate_memory_refused_total{stage=\"arena\"} %lu\n",
+		budget_limit(), budget_in_use(), get(&m.memory_refused[0]),
+		get(&m.memory_refused[1]));
+}
+
 int metrics_render(cg_buf *o)
 {
-	if (render_reviews(o) < 0)
+	if (render_reviews(o) < 0 || render_memory(o) < 0)
 		return -1;
 	if (buf_puts(o, "# HELP capgate_review_duration_seconds Time from the last body byte "
 			"to the queued answer.\n"

@@ -26,6 +26,9 @@ void metrics_cert_loaded(time_t not_after);
 void metrics_cert_reload_failed(void);
 void metrics_client_refused(void);
 void metrics_slow_clients_closed(unsigned int n);
+/* A request refused because the memory budget was in use; stage "body"
+ * (before or while its body arrived) or "arena" (while it was judged). */
+void metrics_memory_refused(const char *stage);
 
 int metrics_render(cg_buf *out) CG_MUST_CHECK;
 

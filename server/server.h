@@ -30,6 +30,7 @@ typedef struct server_config {
 	const char *client_ca_pem; /* trusted client CAs (PEM text); NULL: no mTLS */
 	const char *client_cn;	   /* required client CN; NULL: any */
 	size_t max_body;
+	size_t memory_budget; /* bytes requests in flight may hold (common/budget.h) */
 	unsigned int threads;
 	unsigned int max_connections;
 	unsigned int timeout;	      /* seconds a connection may stay idle or stalled */

@@ -295,6 +295,19 @@ code=$(review /mutate "$T/big.json" -H 'Transfer-Encoding: chunked')
 check "9 MiB chunked body is 413 ($code)" test "$code" = 413
 code=$(review /validate "$T/big.json" -H 'Expect: 100-continue')
 check "9 MiB body with Expect: 100-continue is 413 ($code)" test "$code" = 413
+# Python's http.client sends the whole body before it reads: found here
+# (issue 13), it got SSLEOFError, the connection closed under it, not the
+# 413. The body is now read and dropped (up to 2 x --max-body) first.
+sendall() { python3 "$SRC/sendall.py" "$PORT" "$PKI/ca.crt" "$@"; }
+got=$(sendall /mutate $((9 * 1024 * 1024)))
+check "9 MiB body sent whole before reading (http.client): reads 413 and why ($got)" \
+	eval '[[ "$got" == "413 body of 9437184 bytes is over the limit of 8388608" ]]'
+got=$(sendall /validate $((9 * 1024 * 1024)) chunked)
+check "9 MiB chunked body sent whole before reading: reads 413 ($got)" eval '[[ "$got" == "413 "* ]]'
+got=$(sendall /nothing-here $((1024 * 1024)))
+check "1 MiB body to an unknown path sent whole before reading: reads 404 ($got)" eval '[[ "$got" == "404 "* ]]'
+got=$(sendall /mutate $((20 * 1024 * 1024)))
+check "20 MiB body (over 2 x --max-body): cut off without reading it all ($got)" eval '[[ "$got" != 200* ]]'
 
 # --- methods and content types.
 for m in GET PUT DELETE PATCH OPTIONS TRACE BREW; do
@@ -421,17 +434,24 @@ check "100,000 containers ($(($(wc -c <"$T/huge.json") / 1024)) KiB): 200, uid, 
 for _ in 1 2; do review /mutate "$T/huge.json" --max-time 60 >/dev/null; done
 HUGE_PIDS=
 for i in 1 2 3 4; do
-	OUT=$T/huge$i.out review /mutate "$T/huge.json" --max-time 60 >"$T/huge$i.code" &
+	OUT=$T/huge$i.out review /mutate "$T/huge.json" --max-time 60 -D "$T/huge$i.hdr" >"$T/huge$i.code" &
 	HUGE_PIDS="$HUGE_PIDS $!"
 done
 wait $HUGE_PIDS
+# Each one's parse tree (about 170 MB) is past the memory budget's share
+# for one request: alone, it is answered per onError; while others hold the
+# budget, 503 with Retry-After (the apiserver retries).
 huge_answered() {
 	for i in 1 2 3 4; do
-		[ "$(cat "$T/huge$i.code")" = 200 ] && jq -e --arg u "$UID0" '.response.uid == $u' "$T/huge$i.out" >/dev/null || return 1
+		case $(cat "$T/huge$i.code") in
+		200) jq -e --arg u "$UID0" '.response.uid == $u' "$T/huge$i.out" >/dev/null || return 1 ;;
+		503) grep -qi '^retry-after: 1' "$T/huge$i.hdr" || return 1 ;;
+		*) return 1 ;;
+		esac
 	done
 }
-check "four 100,000-container reviews at once: each answered 200 with its uid" huge_answered
-rss_back "VmRSS back within 4 MiB after six more 100,000-container reviews, four at once" "$RSS4" 4096
+check "four 100,000-container reviews at once: each 200 with its uid, or 503 with Retry-After" huge_answered
+rss_back "VmRSS back within 4 MiB of before them after seven 100,000-container reviews, four at once" "$RSS3" 4096
 RSS5=$(rss)
 
 # --- the slow clients: every one closed by the server, a handshake at
