@@ -63,8 +63,20 @@ static const char usage_text[] =
 	"                         (default 134217728, 128 MiB: with the process and\n"
 	"                         1024 connections it stays within a 256 MiB limit)\n"
 	"  --threads N            serving threads (default: one per core)\n"
-	"  --max-connections N    default 1024\n"
-	"  --timeout SECONDS      idle or stalled connections are closed (default 120,\n"
+	"  --max-connections N    open connections (default 1024); past it a new\n"
+	"                         connection takes the slot of an idle one: one that\n"
+	"                         has not sent a request yet, oldest first, else the\n"
+	"                         keep-alive connection idle the longest\n"
+	"  --max-connections-per-address N\n"
+	"                         the same for each client address (default 256: ten\n"
+	"                         apiservers behind one proxy address, each with its\n"
+	"                         25 idle keep-alive connections); when all of an\n"
+	"                         address's connections are in a request, its new ones\n"
+	"                         are closed at once\n"
+	"  --handshake-timeout SECONDS\n"
+	"                         a new connection must finish its TLS handshake and\n"
+	"                         send a request's headers within this (default 10)\n"
+	"  --timeout SECONDS      idle keep-alive connections are closed (default 120,\n"
 	"                         above the apiserver's 90 s keep-alive)\n"
 	"  --request-timeout SECONDS\n"
 	"                         a client still sending its request after this long\n"
@@ -111,6 +123,8 @@ static int parse_opts(int argc, char **argv, serve_opts *o)
 		O_BUDGET,
 		O_THREADS,
 		O_CONNS,
+		O_PER_ADDR,
+		O_HANDSHAKE,
 		O_TIMEOUT,
 		O_REQ_TIMEOUT,
 		O_DNS,
@@ -128,6 +142,8 @@ static int parse_opts(int argc, char **argv, serve_opts *o)
 		{"memory-budget", required_argument, NULL, O_BUDGET},
 		{"threads", required_argument, NULL, O_THREADS},
 		{"max-connections", required_argument, NULL, O_CONNS},
+		{"max-connections-per-address", required_argument, NULL, O_PER_ADDR},
+		{"handshake-timeout", required_argument, NULL, O_HANDSHAKE},
 		{"timeout", required_argument, NULL, O_TIMEOUT},
 		{"request-timeout", required_argument, NULL, O_REQ_TIMEOUT},
 		{"service-dns", required_argument, NULL, O_DNS},
@@ -147,6 +163,13 @@ static int parse_opts(int argc, char **argv, serve_opts *o)
 			   : cores > 64 ? 64
 					: (unsigned int)cores,
 		.max_connections = 1024,
+		/* kube-apiserver keeps up to 25 idle connections per webhook host
+		 * and opens more while busy; several apiservers may reach the
+		 * webhook through one proxy or NAT address. */
+		.max_per_address = 256,
+		/* The apiserver sends its request as soon as it has connected; Go's
+		 * client gives its own handshake 10 s. */
+		.handshake_timeout = 10,
 		/* Longer than the apiserver's 90 s idle timeout: the client closes
 		 * idle connections first, so it never sends a review on one that
 		 * the server is closing at that moment. */
@@ -202,6 +225,16 @@ static int parse_opts(int argc, char **argv, serve_opts *o)
 			if (parse_uint("--max-connections", optarg, 1000000, &v) < 0)
 				return -1;
 			o->srv.max_connections = (unsigned int)v;
+			break;
+		case O_PER_ADDR:
+			if (parse_uint("--max-connections-per-address", optarg, 1000000, &v) < 0)
+				return -1;
+			o->srv.max_per_address = (unsigned int)v;
+			break;
+		case O_HANDSHAKE:
+			if (parse_uint("--handshake-timeout", optarg, 3600, &v) < 0)
+				return -1;
+			o->srv.handshake_timeout = (unsigned int)v;
 			break;
 		case O_TIMEOUT:
 			if (parse_uint("--timeout", optarg, 3600, &v) < 0)

@@ -57,7 +57,17 @@ static struct {
 	atomic_ulong client_refused;
 	atomic_ulong slow_closed;
 	atomic_ulong memory_refused[2]; /* body, arena */
+	atomic_ulong shed[SHED_N];
+	atomic_uint connections;
 } m;
+
+static const char *const shed_reasons[SHED_N] = {
+	[SHED_HANDSHAKE_TIMEOUT] = "handshake_timeout",
+	[SHED_ADDRESS_RECLAIMED] = "address_limit_reclaimed",
+	[SHED_ADDRESS_REFUSED] = "address_limit_refused",
+	[SHED_RECLAIMED] = "full_reclaimed",
+	[SHED_SHUTDOWN_IDLE] = "shutdown_idle",
+};
 
 static size_t find(const char *const *table, size_t n, const char *s)
 {
@@ -129,6 +139,16 @@ void metrics_slow_clients_closed(unsigned int n)
 	atomic_fetch_add(&m.slow_closed, n);
 }
 
+void metrics_connections_shed(enum metrics_shed why, unsigned int n)
+{
+	atomic_fetch_add_explicit(&m.shed[why], n, memory_order_relaxed);
+}
+
+void metrics_connections_open(unsigned int n)
+{
+	atomic_store_explicit(&m.connections, n, memory_order_relaxed);
+}
+
 void metrics_memory_refused(const char *stage)
 {
 	atomic_fetch_add(&m.memory_refused[strcmp(stage, "arena") == 0], 1);
@@ -198,9 +218,27 @@ static int render_memory(cg_buf *o)
 		get(&m.memory_refused[1]));
 }
 
+static int render_connections(cg_buf *o)
+{
+	if (buf_printf(o,
+		       "# HELP capgate_connections_open Open connections, idle keep-alive ones "
+		       "included.\n"
+		       "# TYPE capgate_connections_open gauge\ncapgate_connections_open %u\n"
+		       "# HELP capgate_connections_shed_total Connections closed to keep slots "
+		       "for others, by reason.\n"
+		       "# TYPE capgate_connections_shed_total counter\n",
+		       atomic_load_explicit(&m.connections, memory_order_relaxed)) < 0)
+		return -1;
+	for (size_t i = 0; i < SHED_N; i++)
+		if (buf_printf(o, "capgate_connections_shed_total{reason=\"%s\"} %lu\n",
+			       shed_reasons[i], get(&m.shed[i])) < 0)
+			return -1;
+	return 0;
+}
+
 int metrics_render(cg_buf *o)
 {
-	if (render_reviews(o) < 0 || render_memory(o) < 0)
+	if (render_reviews(o) < 0 || render_memory(o) < 0 || render_connections(o) < 0)
 		return -1;
 	if (buf_puts(o, "# HELP capgate_review_duration_seconds Time from the last body byte "
 			"to the queued answer.\n"

@@ -5,12 +5,14 @@
 #include <gnutls/gnutls.h>
 #include <microhttpd.h>
 #include <stdarg.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -37,11 +39,39 @@ struct server {
 	} addr;
 };
 
+/* libmicrohttpd reports every failed handshake; a flood of sockets shed
+ * by conns.c fails thousands a second. At most LOG_BURST of its lines a
+ * second are written, then one line says how many were left out. */
+#define LOG_BURST 100
+
 static void on_mhd_error(void *cls, const char *fmt, va_list ap) CG_PRINTF(2, 0);
 static void on_mhd_error(void *cls, const char *fmt, va_list ap)
 {
-	char text[512];
+	static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+	static time_t second;
+	static unsigned int lines, dropped;
 	(void)cls;
+	time_t now = time(NULL);
+	unsigned int skipped = 0;
+	bool write_it;
+	pthread_mutex_lock(&lock);
+	if (now != second) {
+		skipped = dropped;
+		second = now;
+		lines = dropped = 0;
+	}
+	write_it = lines < LOG_BURST;
+	if (write_it)
+		lines++;
+	else
+		dropped++;
+	pthread_mutex_unlock(&lock);
+	if (skipped > 0)
+		log_msgf("warn", "libmicrohttpd", "%u more messages in the last second not logged",
+			 skipped);
+	if (!write_it)
+		return;
+	char text[512];
 	vsnprintf(text, sizeof(text), fmt, ap);
 	size_t n = strlen(text);
 	while (n > 0 && (text[n - 1] == '\n' || text[n - 1] == '.'))
@@ -77,6 +107,26 @@ static int parse_listen(server *s, const char *listen, cg_error *err)
 	return cg_error_set(err, 0, "--listen %s: \"%s\" is not an IP address", listen, host);
 }
 
+/* Every connection is a file descriptor. Containers often start with a
+ * soft limit of 1024 and a far higher hard one: raise the soft one, as Go
+ * programs do at start-up. */
+static int raise_nofile(unsigned int need, cg_error *err)
+{
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+		return cg_error_set(err, errno, "getrlimit: %s", strerror(errno));
+	if (rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+	if (rl.rlim_max != RLIM_INFINITY && rl.rlim_max < need)
+		return cg_error_set(err, 0,
+				    "--max-connections needs %u open files, the limit is %llu: "
+				    "lower it or raise the limit",
+				    need, (unsigned long long)rl.rlim_max);
+	return 0;
+}
+
 int server_start(const server_config *cfg, pstore *policies, server **out, cg_error *err)
 {
 	gnutls_priority_t prio;
@@ -100,7 +150,21 @@ int server_start(const server_config *cfg, pstore *policies, server **out, cg_er
 			     MHD_USE_ERROR_LOG | MHD_USE_ITC;
 	if (s->addr.sa.sa_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
-	s->conns = conns_new();
+	/* Past --max-connections, conns.c reclaims idle slots; the daemon's
+	 * own limit, a little higher, holds the connections that arrive while
+	 * every slot is in a request (then new ones wait in the listen queue). */
+	unsigned int hard = cfg->max_connections + cfg->max_connections / 8 + 16;
+	if (raise_nofile(hard + 64, err) < 0) {
+		free(s);
+		return -1;
+	}
+	conns_limits lim = {
+		.max_connections = cfg->max_connections,
+		.per_address = cfg->max_per_address,
+		.handshake_timeout_s = cfg->handshake_timeout,
+		.request_timeout_s = cfg->request_timeout,
+	};
+	s->conns = conns_new(&lim);
 	if (s->conns == NULL) {
 		free(s);
 		return cg_error_set(err, ENOMEM, "out of memory");
@@ -109,14 +173,14 @@ int server_start(const server_config *cfg, pstore *policies, server **out, cg_er
 	 * the option slot repeats the connection limit instead. */
 	enum MHD_OPTION pool =
 		cfg->threads > 1 ? MHD_OPTION_THREAD_POOL_SIZE : MHD_OPTION_CONNECTION_LIMIT;
-	unsigned int pool_arg = cfg->threads > 1 ? cfg->threads : cfg->max_connections;
+	unsigned int pool_arg = cfg->threads > 1 ? cfg->threads : hard;
 	/* The logger goes first: MHD reports problems with later options. */
 	// clang-format off
 	s->daemon = MHD_start_daemon(flags, 0, NULL, NULL, handler_request, &s->h,
 		MHD_OPTION_EXTERNAL_LOGGER, on_mhd_error, NULL,
 		MHD_OPTION_SOCK_ADDR, &s->addr.sa,
 		pool, pool_arg,
-		MHD_OPTION_CONNECTION_LIMIT, cfg->max_connections,
+		MHD_OPTION_CONNECTION_LIMIT, hard,
 		MHD_OPTION_CONNECTION_TIMEOUT, cfg->timeout,
 		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONN_MEMORY,
 		MHD_OPTION_HTTPS_PRIORITIES, cfg->priorities,
@@ -157,7 +221,7 @@ unsigned int server_in_flight(server *s)
 
 void server_sweep(server *s)
 {
-	conns_sweep(s->conns, s->h.cfg.request_timeout);
+	conns_sweep(s->conns);
 	memory_tick();
 }
 

@@ -32,9 +32,11 @@ typedef struct server_config {
 	size_t max_body;
 	size_t memory_budget; /* bytes requests in flight may hold (common/budget.h) */
 	unsigned int threads;
-	unsigned int max_connections;
-	unsigned int timeout;	      /* seconds a connection may stay idle or stalled */
-	unsigned int request_timeout; /* seconds a request may take to arrive */
+	unsigned int max_connections;	/* past it, idle slots are reclaimed (server/conns.h) */
+	unsigned int max_per_address;	/* the same, per client address; 0: none */
+	unsigned int timeout;		/* seconds a keep-alive connection may stay idle */
+	unsigned int handshake_timeout; /* seconds for the TLS handshake and the first request */
+	unsigned int request_timeout;	/* seconds a request may take to arrive */
 } server_config;
 
 typedef struct server server;

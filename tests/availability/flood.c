@@ -1,11 +1,11 @@
 /* Clients for tests/availability/run.sh and bench/flood.sh (issue 13):
  *
- *   flood hold PORT N SECS SRC0 NSRC
+ *   flood hold PORT N SECS SRC0 NSRC RATE
  *       keeps N idle sockets open to PORT for SECS seconds, a third each of
  *       plain TCP that sends nothing, half a TLS ClientHello, and a
  *       completed TLS handshake that never sends a request; each socket the
- *       server closes is opened again (at most 2,000 a second), so the
- *       pressure lasts. Source addresses cycle over NSRC loopback addresses
+ *       server closes is opened again (at most RATE a second in all), so
+ *       the pressure lasts. Source addresses cycle over NSRC loopback addresses
  *       from SRC0 (127.0.1.1 ...). Prints how many were opened and how many
  *       the server closed.
  *   flood probe PORT FILE SECS MS [SRC]
@@ -13,6 +13,11 @@
  *       connection, as an apiserver's fresh connection; prints how many
  *       were answered 200, how many were not, and the p50/p99/max latency
  *       from connect() to the whole answer.
+ *   flood keep PORT FILE N SECS SRC
+ *       an apiserver's pool: N TLS connections from SRC, one review each,
+ *       then idle for SECS seconds, then one more review on each that is
+ *       still open; prints how many were closed while idle and how many
+ *       answered 200 both times.
  *   flood post PORT PATH FILE N RETRIES
  *       N connections at once each POST FILE, the whole body sent before
  *       reading (as http.client); the last byte of each waits until all N
@@ -155,7 +160,7 @@ static int step_held(held *h)
 	return e == SSL_ERROR_WANT_READ ? POLLIN : e == SSL_ERROR_WANT_WRITE ? POLLOUT : -1;
 }
 
-static int cmd_hold(int n, int secs, const char *src0, int nsrc)
+static int cmd_hold(int n, int secs, const char *src0, int nsrc, int rate)
 {
 	SSL *s = SSL_new(ctx);
 	BIO *rb = BIO_new(BIO_s_mem()), *wb = BIO_new(BIO_s_mem());
@@ -176,9 +181,9 @@ static int cmd_hold(int n, int secs, const char *src0, int nsrc)
 		hs[i].fd = -1;
 	}
 	while (now_ms() - t0 < (long)secs * 1000) {
-		/* At most 2,000 new connections a second. */
+		/* At most rate new connections a second. */
 		if (now_ms() - budget_t >= 100) {
-			budget = 200;
+			budget = rate / 10 > 0 ? rate / 10 : 1;
 			budget_t = now_ms();
 		}
 		int open_now = 0;
@@ -235,27 +240,20 @@ static const char *want_uid;
 
 static pthread_barrier_t all_sent;
 
-/* Sends the whole request, then reads the whole answer (Content-Length);
- * blocking, with a 30 s receive timeout. status 0: no answer. With
- * hold_last, the last body byte waits until every poster has sent all but
- * its own (all_sent), so no request can finish before all have arrived. */
-static answer request_once(const char *path, const char *src, int hold_last)
+/* Sends the whole request on s, then reads the whole answer
+ * (Content-Length). status 0: no answer. With hold_last, the last body byte
+ * waits until every poster has sent all but its own (all_sent), so no
+ * request can finish before all have arrived. */
+static answer request_on(SSL *s, const char *path, int hold_last)
 {
 	answer a = {0, -1, 0};
-	int fd = tcp_connect(src, 0);
-	if (fd < 0)
-		return a;
-	struct timeval tv = {30, 0};
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-	SSL *s = tls_new(fd);
 	char head[256];
 	int hn = snprintf(head, sizeof(head),
 			  "POST %s HTTP/1.1\r\nHost: capgate.capgate.svc\r\nContent-Type: "
 			  "application/json\r\nContent-Length: %zu\r\n\r\n",
 			  path, file_len);
 	size_t off = 0, upto = hold_last ? file_len - 1 : file_len;
-	int ok = SSL_do_handshake(s) == 1 && SSL_write(s, head, hn) > 0;
+	int ok = SSL_write(s, head, hn) > 0;
 	while (ok && off < upto) {
 		int w = SSL_write(s, file_data + off,
 				  (int)(upto - off < 65536 ? upto - off : 65536));
@@ -267,7 +265,7 @@ static answer request_once(const char *path, const char *src, int hold_last)
 		ok = ok && SSL_write(s, file_data + off, 1) > 0;
 	}
 	if (!ok)
-		goto out;
+		return a;
 	size_t cap = 1 << 16, len = 0;
 	char *buf = malloc(cap + 1);
 	long want = -1;
@@ -297,10 +295,82 @@ static answer request_once(const char *path, const char *src, int hold_last)
 		a.retry_after = atoi(ra + 14);
 	a.uid_ok = want_uid == NULL || strstr(buf, want_uid) != NULL;
 	free(buf);
-out:
+	return a;
+}
+
+/* A new TLS connection from src, blocking with 30 s timeouts; NULL when it
+ * could not be set up (the barrier is still passed for hold_last). */
+static SSL *tls_connect(const char *src, int *fd_out)
+{
+	int fd = tcp_connect(src, 0);
+	if (fd < 0)
+		return NULL;
+	struct timeval tv = {30, 0};
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	SSL *s = tls_new(fd);
+	if (SSL_do_handshake(s) != 1) {
+		SSL_free(s);
+		close(fd);
+		return NULL;
+	}
+	*fd_out = fd;
+	return s;
+}
+
+static answer request_once(const char *path, const char *src, int hold_last)
+{
+	int fd = -1;
+	SSL *s = tls_connect(src, &fd);
+	if (s == NULL) {
+		if (hold_last)
+			pthread_barrier_wait(&all_sent);
+		return (answer){0, -1, 0};
+	}
+	answer a = request_on(s, path, hold_last);
 	SSL_free(s);
 	close(fd);
 	return a;
+}
+
+/* --- keep: an apiserver's idle keep-alive connections ------------------- */
+
+static int cmd_keep(int n, int secs, const char *src)
+{
+	SSL **ss = calloc((size_t)n, sizeof(*ss));
+	int *fds = calloc((size_t)n, sizeof(*fds));
+	int first_ok = 0, closed = 0, second_ok = 0;
+	for (int i = 0; i < n; i++) {
+		ss[i] = tls_connect(src, &fds[i]);
+		if (ss[i] == NULL)
+			continue;
+		answer a = request_on(ss[i], "/mutate?timeout=10s", 0);
+		first_ok += a.status == 200 && a.uid_ok;
+	}
+	printf("ready %d\n", first_ok);
+	sleep((unsigned int)secs);
+	for (int i = 0; i < n; i++) {
+		if (ss[i] == NULL)
+			continue;
+		/* Closed by the server while idle: readable with nothing to read. */
+		char b;
+		if (recv(fds[i], &b, 1, MSG_PEEK | MSG_DONTWAIT) == 0) {
+			closed++;
+			continue;
+		}
+		answer a = request_on(ss[i], "/mutate?timeout=10s", 0);
+		second_ok += a.status == 200 && a.uid_ok;
+	}
+	for (int i = 0; i < n; i++)
+		if (ss[i] != NULL) {
+			SSL_free(ss[i]);
+			close(fds[i]);
+		}
+	printf("connections %d first_200 %d closed_while_idle %d second_200 %d\n", n, first_ok,
+	       closed, second_ok);
+	free(ss);
+	free(fds);
+	return 0;
 }
 
 static int cmp_double(const void *a, const void *b)
@@ -431,12 +501,18 @@ int main(int argc, char **argv)
 	ctx = SSL_CTX_new(TLS_client_method());
 	SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, NULL);
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	if (strcmp(argv[1], "hold") == 0 && argc == 7)
-		return cmd_hold(atoi(argv[3]), atoi(argv[4]), argv[5], atoi(argv[6]));
+	if (strcmp(argv[1], "hold") == 0 && argc == 8)
+		return cmd_hold(atoi(argv[3]), atoi(argv[4]), argv[5], atoi(argv[6]),
+				atoi(argv[7]));
 	if (strcmp(argv[1], "probe") == 0 && (argc == 6 || argc == 7)) {
 		if (read_file(argv[3]) < 0)
 			return 2;
 		return cmd_probe(atoi(argv[4]), atoi(argv[5]), argc == 7 ? argv[6] : NULL);
+	}
+	if (strcmp(argv[1], "keep") == 0 && argc == 7) {
+		if (read_file(argv[3]) < 0)
+			return 2;
+		return cmd_keep(atoi(argv[4]), atoi(argv[5]), argv[6]);
 	}
 	if (strcmp(argv[1], "post") == 0 && argc == 7) {
 		if (read_file(argv[4]) < 0)

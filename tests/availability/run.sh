@@ -87,4 +87,74 @@ check "a normal review is answered 200 afterwards ($code)" test "$code" = 200
 stop_server
 PID=
 
+# --- connection slots. An apiserver's pool of 25 idle keep-alive
+# connections (from 127.0.0.2), then 600 idle sockets held: 150 from one
+# address, 450 from five others (a third each: plain TCP sending nothing,
+# half a ClientHello, a handshake with no request; each one the server
+# closes opened again, 100 a second per holder), against --max-connections
+# 200 and 50 per address. Meanwhile a review on a fresh connection every
+# 200 ms, as from an apiserver that dials anew: each answered 200 within
+# 1 s. Found before (issue 13): 1,030 plain TCP connections held every
+# slot and reviews got no answer.
+start_server "$T/flood.log" $TLS --max-connections 200 --max-connections-per-address 50 \
+	--handshake-timeout 3 || {
+	echo "not ok - server with connection limits starts"
+	exit 1
+}
+"$FLOOD" keep "$PORT" "$DATA/review-pod.json" 25 14 127.0.0.2 >"$T/keep" &
+KEEP_PID=$!
+wait_for 20 grep -q '^ready' "$T/keep"
+"$FLOOD" hold "$PORT" 150 11 127.0.2.1 1 100 >"$T/hold1" &
+HOLD_PID=$!
+sleep 1
+"$FLOOD" hold "$PORT" 450 10 127.0.1.1 5 100 >"$T/hold" &
+HOLD_PID="$HOLD_PID $!"
+sleep 1
+"$FLOOD" probe "$PORT" "$DATA/review-pod.json" 8 200 127.0.0.1 >"$T/probe"
+wait $HOLD_PID $KEEP_PID
+for f in keep hold1 hold probe; do echo "# $f: $(tail -1 "$T/$f")" >&2; done
+read -r _ reviews _ ok _ failed _ p50 _ p99 _ maxms <"$T/probe"
+check "600 idle sockets held against 200 slots: $ok of $reviews reviews on fresh connections answered 200 (p50 $p50 ms, p99 $p99 ms, max $maxms ms)" \
+	eval '[ "$reviews" -ge 20 ] && [ "$ok" = "$reviews" ]'
+check "every one within 1 s (max $maxms ms)" awk -v m="$maxms" 'BEGIN { exit !(m < 1000) }'
+read -r _ opened _ shut _ _ _ _ _ _ <"$T/hold"
+check "the held sockets were closed by the server and opened again ($opened opened, $shut closed)" \
+	eval '[ "$opened" -gt 450 ] && [ "$shut" -gt 0 ]'
+read -r _ kn _ first _ closed _ second <<<"$(tail -1 "$T/keep")"
+check "the apiserver's 25 idle keep-alive connections all kept and answered after ($first, $closed closed, $second)" \
+	eval '[ "$first" = 25 ] && [ "$closed" = 0 ] && [ "$second" = 25 ]'
+cg /metrics >"$T/metrics"
+shed() { awk -v r="reason=\"$1\"" 'index($0, r) && /^capgate_connections_shed_total/ { print $2 }' "$T/metrics"; }
+check "shed and counted: $(shed full_reclaimed) to free a slot, $(shed address_limit_reclaimed) over an address's limit, $(shed handshake_timeout) past --handshake-timeout" \
+	eval '[ "$(shed full_reclaimed)" -gt 0 ] && [ "$(shed address_limit_reclaimed)" -gt 0 ] && [ "$(shed handshake_timeout)" -gt 0 ]'
+check "all of that and the listen queue gone within 5 s: capgate_connections_open back to 1" \
+	wait_for 5 eval '[ "$(metric capgate_connections_open)" = 1 ]'
+
+# An address whose connections are all in a request: its next one is
+# closed at once (the others' requests go on); another address is served.
+BIG=$T/slowbody.json
+{ head -c 400000 /dev/zero | tr '\0' ' '; cat "$DATA/review-pod.json"; } >"$BIG"
+busy_pids=
+stop_server
+start_server "$T/addr.log" $TLS --max-connections-per-address 3 || exit 1
+for i in 1 2 3; do
+	curl -s -o /dev/null -w '%{http_code}' --max-time 20 --cacert "$PKI/ca.crt" --interface 127.0.0.4 \
+		--resolve "$SNI:$PORT:127.0.0.1" -H 'Content-Type: application/json' --limit-rate 100k \
+		--data-binary @"$BIG" "https://$SNI:$PORT/mutate" >"$T/busy$i" 2>/dev/null &
+	busy_pids="$busy_pids $!"
+done
+wait_for 5 eval '[ "$(ss -Htn state established "( sport = :$PORT )" | grep -c 127.0.0.4)" -ge 3 ]'
+sleep 0.3
+code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 --cacert "$PKI/ca.crt" --interface 127.0.0.4 \
+	--resolve "$SNI:$PORT:127.0.0.1" "https://$SNI:$PORT/healthz" 2>/dev/null)
+check "a 4th connection from an address with 3 busy ones (limit 3) is closed at once ($code)" test "$code" = 000
+check "... and counted as address_limit_refused" \
+	eval '[ "$(cg /metrics | awk "/address_limit_refused/ && /^capgate/ { print \$2 }")" = 1 ]'
+check "another address is served meanwhile" test "$(cg /healthz -o /dev/null -w '%{http_code}')" = 200
+wait $busy_pids
+check "the 3 busy requests were answered 200 ($(cat "$T/busy1") $(cat "$T/busy2") $(cat "$T/busy3"))" \
+	eval '[ "$(cat "$T/busy1")$(cat "$T/busy2")$(cat "$T/busy3")" = 200200200 ]'
+stop_server
+PID=
+
 [ "$FAILED" -eq 0 ]

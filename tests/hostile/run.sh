@@ -387,20 +387,22 @@ check "curl --tls-max 1.1 gets no answer ($code)" test "$code" = 000
 check "plain HTTP on the TLS port is not answered" \
 	eval '[ "$(curl -s -o /dev/null -w "%{http_code}" --max-time 5 "http://127.0.0.1:$PORT/healthz")" != 200 ]'
 
-# --- 2,000 connections at once against the default limit of 1024: the
-# first 1024 handshake and are answered, the rest wait in the kernel's
-# listen queue (not served, not failed), nothing else is answered; then the
-# server serves again.
+# --- 2,000 connections at once from one address, against the default
+# limits (1024 connections, 256 per address): the address keeps at most 256
+# (a new connection takes the slot of one that finished its handshake and
+# sat idle, so the last 256 are kept); each of those is answered 200, the
+# others closed, none answered otherwise or left hanging; then the server
+# serves again.
 flood() {
 	"$CLIENT" conns "$PORT" 2000 >"$T/flood" 2>&1
 	read -r _ opened _ hs _ refusedn _ stuck _ ok200 _ other _ unans _ ms <"$T/flood"
 	echo "# $(cat "$T/flood")" >&2
-	[ "$opened" = 2000 ] && [ "$hs" -le 1024 ] && [ "$hs" -ge 1000 ] && [ "$ok200" = "$hs" ] &&
+	[ "$opened" = 2000 ] && [ "$ok200" -ge 128 ] && [ "$ok200" -le 256 ] &&
 		[ "$other" = 0 ] && [ "$unans" = 0 ]
 }
 fds() { ls "/proc/$PID/fd" | wc -l; }
 FDS0=$(fds)
-check "2,000 connections: at most 1024 served, each answered 200, none answered otherwise" flood
+check "2,000 connections from one address: at most 256 kept, each answered 200, the rest closed" flood
 check "after the flood a review is answered within 10 s" wait_for 10 eval '[ "$(review /mutate "$R" --max-time 2)" = 200 ]'
 # 1024 TLS connections take about 40 KiB each while they are open; a leak
 # of 6 KiB per connection would stay behind.
