@@ -33,11 +33,11 @@
  * for policies and far within the 10 s for certificates. */
 #define TICK_MS	   250
 #define POLL_TICKS 4
-/* After SIGTERM: requests still arriving on open keep-alive connections are
- * answered until none has been seen for this long, and for at most
- * DRAIN_MAX_MS, inside Kubernetes' default 30 s grace period. */
+/* After SIGTERM and --shutdown-delay: requests under way are answered
+ * until none has been seen for DRAIN_IDLE_MS, and for at most DRAIN_MAX_MS,
+ * inside Kubernetes' default 30 s grace period. */
 #define DRAIN_IDLE_MS 1000
-#define DRAIN_MAX_MS  25000
+#define DRAIN_MAX_MS  20000
 
 static const char usage_text[] =
 	"usage: capgate serve --tls-cert FILE --tls-key FILE [OPTIONS]\n"
@@ -82,9 +82,16 @@ static const char usage_text[] =
 	"                         a client still sending its request after this long\n"
 	"                         is disconnected (default 30, the apiserver's longest\n"
 	"                         webhook timeout)\n"
+	"  --shutdown-delay SECONDS\n"
+	"                         after SIGTERM, how long to go on serving new\n"
+	"                         connections while /readyz says 503 and every\n"
+	"                         answer closes its connection (default 5; 0-60)\n"
 	"\n"
-	"SIGHUP reloads the policy; SIGTERM or SIGINT stops accepting, answers the\n"
-	"requests under way and exits 0. Logs are JSON lines on stderr. Exit status:\n"
+	"SIGHUP reloads the policy. SIGTERM or SIGINT: /readyz fails and every answer\n"
+	"carries Connection: close at once; after --shutdown-delay the server stops\n"
+	"accepting, closes idle keep-alive connections, answers the requests under\n"
+	"way and exits 0; a second signal cuts the delay short. Logs are JSON lines\n"
+	"on stderr. Exit status:\n"
 	"0 after SIGTERM/SIGINT, 1 when it cannot start (the reason is printed),\n"
 	"2 for a usage error.\n";
 
@@ -92,6 +99,7 @@ typedef struct serve_opts {
 	reload_files files;
 	server_config srv;
 	const char *client_ca;
+	unsigned int shutdown_delay; /* seconds served after SIGTERM */
 } serve_opts;
 
 static int parse_uint(const char *flag, const char *s, unsigned long long max,
@@ -127,6 +135,7 @@ static int parse_opts(int argc, char **argv, serve_opts *o)
 		O_HANDSHAKE,
 		O_TIMEOUT,
 		O_REQ_TIMEOUT,
+		O_SHUTDOWN_DELAY,
 		O_DNS,
 		O_HELP
 	};
@@ -146,11 +155,16 @@ static int parse_opts(int argc, char **argv, serve_opts *o)
 		{"handshake-timeout", required_argument, NULL, O_HANDSHAKE},
 		{"timeout", required_argument, NULL, O_TIMEOUT},
 		{"request-timeout", required_argument, NULL, O_REQ_TIMEOUT},
+		{"shutdown-delay", required_argument, NULL, O_SHUTDOWN_DELAY},
 		{"service-dns", required_argument, NULL, O_DNS},
 		{"help", no_argument, NULL, O_HELP},
 		{NULL, 0, NULL, 0},
 	};
 	long cores = sysconf(_SC_NPROCESSORS_ONLN);
+	/* Kubernetes removes a terminating pod from its Service's endpoints at
+	 * once, but kube-proxy on each node (the apiserver reaches the webhook
+	 * through the Service) takes a moment, usually a second or two. */
+	o->shutdown_delay = 5;
 	o->srv = (server_config){
 		.listen = "0.0.0.0:8443",
 		.priorities = DEFAULT_PRIORITIES,
@@ -241,6 +255,16 @@ static int parse_opts(int argc, char **argv, serve_opts *o)
 				return -1;
 			o->srv.timeout = (unsigned int)v;
 			break;
+		case O_SHUTDOWN_DELAY:
+			/* 0 is allowed: no delay (outside Kubernetes). */
+			if (strcmp(optarg, "0") == 0) {
+				o->shutdown_delay = 0;
+				break;
+			}
+			if (parse_uint("--shutdown-delay", optarg, 60, &v) < 0)
+				return -1;
+			o->shutdown_delay = (unsigned int)v;
+			break;
 		case O_REQ_TIMEOUT:
 			if (parse_uint("--request-timeout", optarg, 3600, &v) < 0)
 				return -1;
@@ -315,20 +339,34 @@ static long ms_since(const struct timespec *t0)
 	return (t.tv_sec - t0->tv_sec) * 1000 + (t.tv_nsec - t0->tv_nsec) / 1000000;
 }
 
-static void drain(server *s)
+/* SIGTERM: see server_drain() for why the server goes on serving for
+ * shutdown_delay_s first. A second SIGTERM or SIGINT cuts the delay short. */
+static void drain(server *s, unsigned int shutdown_delay_s, sigset_t *sigs)
 {
 	struct timespec t0, tick = {0, 20 * 1000000};
 	long idle_ms = 0;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	server_drain(s);
+	log_line l;
+	log_begin(&l, "info", "shutting down");
+	log_int(&l, "shutdown_delay_s", shutdown_delay_s);
+	log_end(&l);
+	while (ms_since(&t0) < (long)shutdown_delay_s * 1000) {
+		struct timespec wait = {0, TICK_MS * 1000000L};
+		int sig = sigtimedwait(sigs, NULL, &wait);
+		if (sig == SIGTERM || sig == SIGINT)
+			break;
+		server_sweep(s);
+	}
+	unsigned int idle = server_stop_accepting(s);
 	while (idle_ms < DRAIN_IDLE_MS && ms_since(&t0) < DRAIN_MAX_MS &&
 	       server_connections(s) > 0) {
 		nanosleep(&tick, NULL);
 		idle_ms = server_in_flight(s) == 0 ? idle_ms + 20 : 0;
 	}
-	log_line l;
 	log_begin(&l, "info", "stopped");
 	log_int(&l, "drain_ms", ms_since(&t0));
+	log_int(&l, "idle_closed", idle);
 	log_int(&l, "unanswered", server_in_flight(s));
 	log_end(&l);
 }
@@ -361,7 +399,7 @@ static int run(serve_opts *o, sigset_t *sigs)
 		struct timespec wait = {0, TICK_MS * 1000000L};
 		int sig = sigtimedwait(sigs, NULL, &wait);
 		if (sig == SIGTERM || sig == SIGINT) {
-			drain(s);
+			drain(s, o->shutdown_delay, sigs);
 			break;
 		}
 		server_sweep(s);

@@ -209,9 +209,16 @@ unsigned int server_port(const server *s)
 void server_drain(server *s)
 {
 	atomic_store(&s->h.draining, true);
+}
+
+unsigned int server_stop_accepting(server *s)
+{
+	/* First the socket, so no connection arrives after the idle ones are
+	 * closed. */
 	MHD_socket fd = MHD_quiesce_daemon(s->daemon);
 	if (fd != MHD_INVALID_SOCKET)
 		close(fd);
+	return conns_close_idle(s->conns);
 }
 
 unsigned int server_in_flight(server *s)

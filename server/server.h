@@ -55,9 +55,17 @@ unsigned int server_port(const server *s);
  * second. */
 void server_sweep(server *s);
 
-/* Stops accepting connections; later answers close their connection and
- * /readyz says 503, so keep-alive clients move to another replica. */
+/* After SIGTERM, in two steps (kubernetes/kubernetes#127335: the
+ * apiserver keeps reusing keep-alive connections to a terminating pod).
+ * server_drain(): /readyz says 503 and every answer carries
+ * `Connection: close`, so each keep-alive connection is closed after its
+ * next request and the client reconnects, through the Service, to a ready
+ * replica; new connections are still accepted and served, for the
+ * Endpoints change to reach every node. server_stop_accepting(): the
+ * listening socket is closed, then every connection not in a request;
+ * returns how many. */
 void server_drain(server *s);
+unsigned int server_stop_accepting(server *s);
 
 /* Requests received but not yet answered and sent. */
 unsigned int server_in_flight(server *s);

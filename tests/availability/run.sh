@@ -157,4 +157,51 @@ check "the 3 busy requests were answered 200 ($(cat "$T/busy1") $(cat "$T/busy2"
 stop_server
 PID=
 
+# --- SIGTERM with keep-alive clients (kubernetes/kubernetes#127335: the
+# apiserver keeps reusing keep-alive connections to a terminating pod). Two
+# instances behind a "Service" that routes new connections to the ready
+# ones; two apiserver clients (Go's net/http, as kube-apiserver calls
+# webhooks) with 25 keep-alive connections each; SIGTERM to the first
+# instance (--shutdown-delay 3; the Service goes on routing to it for 1 s). Its /readyz fails at once, its answers
+# close their connections, the connections left idle are closed at the end
+# of the delay, and every review on either client is answered: the
+# clients move to the other instance.
+command -v go >/dev/null || sh mk/deps.sh golang-go >/dev/null 2>&1
+if ! command -v go >/dev/null; then
+	echo "not ok - go is needed for the SIGTERM test and could not be installed"
+elif ! GOFLAGS=-mod=mod GO111MODULE=off go build -o "$T/apiserver" "$SRC/apiserver.go" 2>"$T/go.err"; then
+	echo "not ok - tests/availability/apiserver.go does not build"
+	diag <"$T/go.err"
+else
+	start_server "$T/a.log" $TLS --shutdown-delay 3 || exit 1
+	PID_A=$PID
+	PORT_A=$PORT
+	start_server "$T/b.log" $TLS || exit 1
+	PID_B=$PID
+	PORT_B=$PORT
+	PID=$PID_A
+	"$T/apiserver" -ca "$PKI/ca.crt" -a "$PORT_A" -b "$PORT_B" -term "$PID_A" -delay 3 -lag 1000 \
+		-review "$DATA/review-pod.json" >"$T/term" 2>"$T/term.err"
+	wait "$PID_A"
+	rc=$?
+	PID=$PID_B
+	sed 's/^/# /' "$T/term" >&2
+	diag <"$T/term.err"
+	field() { awk -v p="$1" -v k="$2" '$1 == p { for (i = 2; i < NF; i++) if ($i == k) print $(i + 1) }' "$T/term"; }
+	check "SIGTERM with 2 x 25 keep-alive connections: every review answered ($(field summary failed) failed)" \
+		eval '[ "$(field summary failed)" = 0 ] && [ "$(field warm reviews)" = 50 ]'
+	check "/readyz failed first, before the delay ended ($(field summary readyz_failed_after_ms) ms after SIGTERM)" \
+		eval '[ "$(field summary readyz_failed_after_ms)" -ge 0 ] && [ "$(field summary readyz_failed_after_ms)" -lt 3000 ]'
+	check "during the delay every answer of the terminating instance carried Connection: close ($(field during_delay answers_closing) of $(field during_delay by_a))" \
+		eval '[ "$(field during_delay by_a)" -ge 1 ] && [ "$(field during_delay answers_closing)" = "$(field during_delay by_a)" ]'
+	check "after it, both clients only reach the other instance ($(field after_delay_idle_pool by_b) + $(field after_delay_busy_pool by_b) reviews)" \
+		eval '[ "$(field after_delay_idle_pool by_a)" = 0 ] && [ "$(field after_delay_busy_pool by_a)" = 0 ] &&
+		[ "$(field after_delay_idle_pool by_b)" = 35 ] && [ "$(field after_delay_busy_pool by_b)" = 25 ]'
+	check "the idle client's keep-alive connections were closed at the end of the delay, none left unanswered" \
+		log_has "$T/a.log" '.msg == "stopped" and .idle_closed >= 1 and .unanswered == 0'
+	check "the terminating instance exited 0 ($rc)" test "$rc" = 0
+	stop_server
+	PID=
+fi
+
 [ "$FAILED" -eq 0 ]

@@ -235,15 +235,24 @@ check "no failed request during certificate reloads" all_200 "$T/t2" 40
 stop_server
 cp "$PKI/tls.crt" "$PKI/tls.key" "$T/"
 
-# --- SIGTERM with requests in flight: slow uploads are answered, exit 0.
-start_server "$T/c.log" $TLS
+# --- SIGTERM with requests in flight: during --shutdown-delay /readyz
+# fails and new connections are served and closed; then new ones are
+# refused; the slow uploads (3 s each) under way throughout are answered;
+# exit 0. tests/availability has keep-alive clients moving to another
+# instance.
+start_server "$T/c.log" $TLS --shutdown-delay 1
 for i in 1 2 3 4; do
-	OUT=$T/slow$i.out review /mutate "$T/slow.json" --limit-rate 200k >"$T/slow$i.code" 2>&1 &
+	OUT=$T/slow$i.out review /mutate "$T/slow.json" --limit-rate 100k >"$T/slow$i.code" 2>&1 &
 done
 sleep 0.5
 kill -TERM "$PID"
 sleep 0.2
-check "after SIGTERM new connections are refused" eval '! cg /healthz -o /dev/null --max-time 2 2>/dev/null'
+check "after SIGTERM /readyz is 503 at once" test "$(cg /readyz -o /dev/null -w '%{http_code}')" = 503
+code=$(cg /healthz -o /dev/null -D "$T/term.hdr" -w '%{http_code}')
+check "during --shutdown-delay a new connection is served, with Connection: close ($code)" \
+	eval '[ "$code" = 200 ] && grep -qi "^connection: close" "$T/term.hdr"'
+sleep 1.2
+check "after --shutdown-delay new connections are refused" eval '! cg /healthz -o /dev/null --max-time 2 2>/dev/null'
 wait $(jobs -p | grep -v "^$PID$") 2>/dev/null
 inflight_ok() {
 	for i in 1 2 3 4; do
