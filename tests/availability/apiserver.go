@@ -9,6 +9,11 @@
 // to the ready endpoints and learns late that one went.
 //
 //	apiserver -ca CA -a PORT -b PORT -term PID -review FILE -delay SECONDS -lag MS
+//	apiserver -ca CA -a PORT -b PORT -lag MS -proxy SECONDS
+//
+// With -proxy it is only the Service, for bench/soak.sh: it listens on a
+// loopback port (printed as "listening PORT"), forwards each connection's
+// bytes to an instance chosen as above, and exits after SECONDS.
 //
 // Two clients (two apiservers) each fill a pool with 25 reviews at once
 // (connections to both instances), then SIGTERM goes to the instance on -a
@@ -140,9 +145,13 @@ func main() {
 	file := flag.String("review", "", "AdmissionReview file")
 	delay := flag.Int("delay", 2, "its --shutdown-delay, seconds")
 	lag := flag.Int("lag", 1000, "ms the Service still routes to an endpoint after /readyz fails")
+	proxySecs := flag.Int("proxy", 0, "only forward connections, for this many seconds")
 	flag.Parse()
 	pem, err1 := os.ReadFile(*ca)
 	body, err2 := os.ReadFile(*file)
+	if *proxySecs > 0 {
+		err2 = nil
+	}
 	if err1 != nil || err2 != nil {
 		fmt.Println("error reading", *ca, *file)
 		os.Exit(2)
@@ -166,6 +175,12 @@ func main() {
 			return d.DialContext(ctx, n, "127.0.0.1:"+strings.Split(addr, ":")[1])
 		}}}
 	go svc.poll(probe)
+	if *proxySecs > 0 {
+		for !(svc.ready[0].Load() || svc.ready[1].Load()) {
+			time.Sleep(20 * time.Millisecond)
+		}
+		proxy(svc, *proxySecs)
+	}
 	// As kube-apiserver's webhook client: HTTP/1.1 only (an empty
 	// TLSNextProto map), 25 idle connections per host, 90 s idle timeout.
 	newClient := func() *http.Client {
@@ -248,6 +263,42 @@ func main() {
 		fmt.Printf("summary failed %d readyz_failed_after_ms %d\n", failed, d.Milliseconds())
 	default:
 		fmt.Printf("summary failed %d readyz_failed_after_ms -1\n", failed)
+	}
+}
+
+// proxy forwards every connection to PORT to an instance the Service
+// routes to; TLS stays end to end.
+func proxy(svc *service, secs int) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		fmt.Println("error:", err)
+		os.Exit(2)
+	}
+	fmt.Printf("listening %d\n", ln.Addr().(*net.TCPAddr).Port)
+	time.AfterFunc(time.Duration(secs)*time.Second, func() { os.Exit(0) })
+	for {
+		c, err := ln.Accept()
+		if err != nil {
+			continue
+		}
+		go func() {
+			defer c.Close()
+			up, err := svc.dial(context.Background(), "tcp", "")
+			if err != nil {
+				return
+			}
+			defer up.Close()
+			done := make(chan struct{}, 2)
+			pipe := func(dst, src net.Conn) {
+				io.Copy(dst, src)
+				dst.(*net.TCPConn).CloseWrite()
+				done <- struct{}{}
+			}
+			go pipe(up, c)
+			go pipe(c, up)
+			<-done
+			<-done
+		}()
 	}
 }
 
