@@ -150,15 +150,24 @@ static bool can_reclaim(const conn *n, const conn *except, const unsigned char *
 /* The connection to reclaim a slot from (under the lock): not in a
  * request, not `except`, from `addr` when it is not NULL, stuck. The new
  * ones that got least far first, oldest first (walking from the tail);
- * then the keep-alive one idle the longest. NULL: none. */
+ * then, only when there is no new one at all, the keep-alive one idle the
+ * longest: new ones still within their turn will either send a request or
+ * be taken at a later look (the sweep's), and an apiserver's idle pool
+ * must not pay for a burst of fresh sockets. NULL: none now. */
 static conn *pick_idle(conns *cs, const conn *except, const unsigned char *addr)
 {
 	int64_t now = now_ms();
+	bool new_ones = false;
 	for (int stage = 0; stage < 3; stage++)
-		for (conn *n = cs->tail; n != NULL; n = n->prev)
-			if (can_reclaim(n, except, addr) && stage_of(n, now) == stage &&
-			    stuck(n, n->stage_ms, now))
+		for (conn *n = cs->tail; n != NULL; n = n->prev) {
+			if (!can_reclaim(n, except, addr) || stage_of(n, now) != stage)
+				continue;
+			if (stuck(n, n->stage_ms, now))
 				return n;
+			new_ones = true;
+		}
+	if (new_ones)
+		return NULL;
 	conn *best = NULL;
 	int64_t best_t = INT64_MAX;
 	for (conn *n = cs->head; n != NULL; n = n->next) {

@@ -18,12 +18,14 @@
  *   is not in a request: a new one first, the one that got least far (no
  *   byte sent, part of a ClientHello, a handshake but no request: TCP_INFO
  *   tells) and oldest first, since a real client gets through these in a
- *   few round trips; else the keep-alive connection idle the longest (Go's
- *   transport reuses the most recent idle connection first, so the oldest
- *   is the least likely to be in use). Only when every one is in a request
- *   is the newcomer refused (per address) or kept over the limit (the
- *   daemon's own limit, a little higher, then leaves new ones in the listen
- *   queue). An attacker holding idle sockets therefore cannot keep a fresh
+ *   few round trips; only when there is no new one at all, the keep-alive
+ *   connection idle the longest (Go's transport reuses the most recent idle
+ *   connection first, so the oldest is the least likely to be in use).
+ *   While no slot can be reclaimed (new ones still within their turn, or
+ *   every one in a request), the newcomer is closed at once (per address)
+ *   or kept over the limit (the daemon's own limit, a little higher, then
+ *   leaves new ones in the listen queue, and the sweep reclaims what it
+ *   can 4 times a second). An attacker holding idle sockets therefore cannot keep a fresh
  *   apiserver connection out.
  * - A client that started a request and has not had it answered within
  *   request_timeout_s is disconnected: libmicrohttpd restarts its idle

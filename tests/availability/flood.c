@@ -3,11 +3,10 @@
  *   flood hold PORT N SECS SRC0 NSRC RATE
  *       keeps N idle sockets open to PORT for SECS seconds, a third each of
  *       plain TCP that sends nothing, half a TLS ClientHello, and a
- *       completed TLS handshake that never sends a request; each socket the
- *       server closes is opened again (at most RATE a second in all), so
- *       the pressure lasts. Source addresses cycle over NSRC loopback addresses
- *       from SRC0 (127.0.1.1 ...). Prints how many were opened and how many
- *       the server closed.
+ *       completed TLS handshake that never sends a request; they open 500
+ *       at a time, and each one the server closes is opened again (at most
+ *       RATE a second in all), so the pressure lasts. Source addresses cycle over NSRC loopback
+ * addresses from SRC0 (127.0.1.1 ...). Prints how many were opened and how many the server closed.
  *   flood probe PORT FILE SECS MS [SRC]
  *       every MS milliseconds, one AdmissionReview (FILE) on a new TLS
  *       connection, as an apiserver's fresh connection; prints how many
@@ -36,6 +35,7 @@
 #include <openssl/ssl.h>
 #include <poll.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -105,6 +105,7 @@ typedef struct held {
 	SSL *ssl;
 	enum kind kind;
 	int ready; /* reached its idle state */
+	int once;  /* opened before: reopening it counts against the rate */
 } held;
 
 static unsigned char hello[4096];
@@ -181,21 +182,27 @@ static int cmd_hold(int n, int secs, const char *src0, int nsrc, int rate)
 		hs[i].fd = -1;
 	}
 	while (now_ms() - t0 < (long)secs * 1000) {
-		/* At most rate new connections a second. */
+		/* The first N open 500 at a time; then at most rate reopened a
+		 * second. */
 		if (now_ms() - budget_t >= 100) {
 			budget = rate / 10 > 0 ? rate / 10 : 1;
 			budget_t = now_ms();
 		}
-		int open_now = 0;
+		int first = 500;
 		for (int i = 0; i < n; i++) {
 			held *h = &hs[i];
-			if (h->fd < 0 && budget > 0) {
+			bool fresh = h->fd < 0 && !h->once;
+			if (h->fd < 0 && ((fresh && first > 0) || (!fresh && budget > 0))) {
 				char src[INET_ADDRSTRLEN];
 				struct in_addr a = {
 					htonl(ntohl(base.s_addr) + (uint32_t)(i % nsrc))};
 				inet_ntop(AF_INET, &a, src, sizeof(src));
 				open_held(h, src);
-				budget--;
+				h->once = 1;
+				if (fresh)
+					first--;
+				else
+					budget--;
 				if (h->fd < 0)
 					failed++;
 				else
@@ -208,10 +215,8 @@ static int cmd_hold(int n, int secs, const char *src0, int nsrc, int rate)
 			}
 			p[i].fd = h->fd;
 			p[i].events = (short)(ev > 0 ? ev : 0);
-			open_now += h->fd >= 0;
 		}
 		poll(p, (nfds_t)n, 50);
-		(void)open_now;
 	}
 	int open_end = 0, ready_end = 0;
 	for (int i = 0; i < n; i++) {
