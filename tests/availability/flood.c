@@ -17,6 +17,12 @@
  *       then idle for SECS seconds, then one more review on each that is
  *       still open; prints how many were closed while idle and how many
  *       answered 200 both times.
+ *   flood burst PORT FILE N PID ROUNDS
+ *       ROUNDS times: N new TLS connections; then the server (PID) is
+ *       stopped (SIGSTOP) while a review is written on every one, and
+ *       continued; one line per round: how many were answered and the
+ *       slowest answer from SIGCONT (all N ready at one wake-up of its
+ *       poller).
  *   flood post PORT PATH FILE N RETRIES
  *       N connections at once each POST FILE, the whole body sent before
  *       reading (as http.client); the last byte of each waits until all N
@@ -338,6 +344,69 @@ static answer request_once(const char *path, const char *src, int hold_last)
 	return a;
 }
 
+/* --- burst: N requests that become ready at the same instant ------------ */
+
+static int burst_once(int n, int pid)
+{
+	SSL **ss = calloc((size_t)n, sizeof(*ss));
+	int *fds = calloc((size_t)n, sizeof(*fds));
+	int ready = 0, ok = 0;
+	for (int i = 0; i < n; i++) {
+		ss[i] = tls_connect(NULL, &fds[i]);
+		ready += ss[i] != NULL;
+	}
+	/* The server is stopped (once it is done with the handshakes) while
+	 * every request is written, so that its poller finds all of them ready
+	 * in one wake-up. */
+	usleep(500 * 1000);
+	kill(pid, SIGSTOP);
+	char head[256];
+	int hn = snprintf(head, sizeof(head),
+			  "POST /mutate HTTP/1.1\r\nHost: capgate.capgate.svc\r\nContent-Type: "
+			  "application/json\r\nContent-Length: %zu\r\n\r\n",
+			  file_len);
+	for (int i = 0; i < n; i++)
+		if (ss[i] != NULL) {
+			SSL_write(ss[i], head, hn);
+			SSL_write(ss[i], file_data, (int)file_len);
+		}
+	usleep(200 * 1000);
+	double t0 = now_s(), worst = 0;
+	kill(pid, SIGCONT);
+	for (int i = 0; i < n; i++) {
+		if (ss[i] == NULL)
+			continue;
+		char buf[8192];
+		int r = SSL_read(ss[i], buf, sizeof(buf) - 1);
+		int status = 0;
+		if (r > 0) {
+			buf[r] = '\0';
+			sscanf(buf, "HTTP/1.%*d %d", &status);
+		}
+		ok += status == 200;
+		double dt = (now_s() - t0) * 1000;
+		worst = dt > worst ? dt : worst;
+	}
+	printf("connections %d ready %d answered_200 %d slowest_ms %.0f\n", n, ready, ok, worst);
+	for (int i = 0; i < n; i++)
+		if (ss[i] != NULL) {
+			SSL_free(ss[i]);
+			close(fds[i]);
+		}
+	free(ss);
+	free(fds);
+	return 0;
+}
+
+/* Each round on new connections: whether the poller sees exactly its
+ * batch size at one wake-up depends on what else is ready then. */
+static int cmd_burst(int n, int pid, int rounds)
+{
+	for (int r = 0; r < rounds; r++)
+		burst_once(n, pid);
+	return 0;
+}
+
 /* --- keep: an apiserver's idle keep-alive connections ------------------- */
 
 static int cmd_keep(int n, int secs, const char *src)
@@ -513,6 +582,11 @@ int main(int argc, char **argv)
 		if (read_file(argv[3]) < 0)
 			return 2;
 		return cmd_probe(atoi(argv[4]), atoi(argv[5]), argc == 7 ? argv[6] : NULL);
+	}
+	if (strcmp(argv[1], "burst") == 0 && argc == 7) {
+		if (read_file(argv[3]) < 0)
+			return 2;
+		return cmd_burst(atoi(argv[4]), atoi(argv[5]), atoi(argv[6]));
 	}
 	if (strcmp(argv[1], "keep") == 0 && argc == 7) {
 		if (read_file(argv[3]) < 0)
