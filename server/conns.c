@@ -158,13 +158,20 @@ static conn *pick_idle(conns *cs, const conn *except, const unsigned char *addr)
 {
 	int64_t now = now_ms();
 	bool new_ones = false;
+	/* From the stage last seen (the sweep looks at every connection 4
+	 * times a second): no system call for the many that cannot be taken,
+	 * which keeps accepting fast under a flood; a candidate is looked at
+	 * again before it is taken. */
 	for (int stage = 0; stage < 3; stage++)
 		for (conn *n = cs->tail; n != NULL; n = n->prev) {
-			if (!can_reclaim(n, except, addr) || stage_of(n, now) != stage)
+			if (!can_reclaim(n, except, addr) ||
+			    atomic_load_explicit(&n->requests_done, memory_order_relaxed) > 0 ||
+			    n->stage != stage)
 				continue;
-			if (stuck(n, n->stage_ms, now))
-				return n;
 			new_ones = true;
+			if (now - n->stage_ms >= TURN_MS && stage_of(n, now) == stage &&
+			    stuck(n, n->stage_ms, now))
+				return n;
 		}
 	if (new_ones)
 		return NULL;
