@@ -1,16 +1,16 @@
 #include "common/arena.h"
 
 #include <jansson.h>
-#include <malloc.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 
-#define ARENA_CHUNK	 (32 * 1024) /* the first chunk, kept between requests */
-#define ARENA_CHUNK_MAX	 (1024 * 1024)
-#define ARENA_ALIGN	 16
-#define ARENA_TRIM_ABOVE (4u << 20)
+#include "common/budget.h"
+
+#define ARENA_CHUNK	(32 * 1024) /* the first chunk, kept between requests */
+#define ARENA_CHUNK_MAX (1024 * 1024)
+#define ARENA_ALIGN	16
 
 struct chunk {
 	struct chunk *next; /* older chunks of this request */
@@ -25,7 +25,8 @@ struct arena {
 	struct chunk *keep; /* the first chunk: reused by every request */
 	size_t nchunks;
 	size_t used_total;
-	size_t held; /* bytes in this request's chunks */
+	size_t held;	/* bytes in this request's chunks */
+	size_t refused; /* what the budget refused this request to hold, 0: nothing */
 };
 
 static _Thread_local struct arena arena;
@@ -37,8 +38,10 @@ static void free_chunks(bool keep_first)
 	struct chunk *c = arena.head;
 	while (c != NULL) {
 		struct chunk *next = c->next;
-		if (c != arena.keep)
+		if (c != arena.keep) {
+			budget_give(c->size);
 			free(c);
+		}
 		c = next;
 	}
 	arena.head = NULL;
@@ -61,8 +64,9 @@ static void release_chunks(void *unused)
 static struct chunk *new_chunk(size_t need)
 {
 	/* Geometric growth: a huge review takes a few dozen chunks, and the
-	 * large ones are mmapped by malloc, so giving them back at the end of
-	 * the request returns the memory to the system. */
+	 * large ones are mmapped by malloc (the server pins glibc's mmap
+	 * threshold, server/memory.h), so giving them back at the end of the
+	 * request returns the memory to the system. */
 	size_t size = ARENA_CHUNK << (arena.nchunks < 5 ? arena.nchunks : 5);
 	if (size > ARENA_CHUNK_MAX)
 		size = ARENA_CHUNK_MAX;
@@ -74,10 +78,20 @@ static struct chunk *new_chunk(size_t need)
 	if (arena.nchunks == 0 && arena.keep != NULL && arena.keep->size >= size) {
 		c = arena.keep;
 	} else {
-		if ((c = malloc(sizeof(*c) + size)) == NULL)
+		/* The kept chunk is the thread's own, not the request's: only the
+		 * others count against the process-wide budget. */
+		bool keep = arena.keep == NULL && size == ARENA_CHUNK;
+		if (!keep && !budget_take(size, arena.held + size)) {
+			arena.refused = arena.held + size;
+			return NULL; /* as at ARENA_LIMIT; the server tells them apart */
+		}
+		if ((c = malloc(sizeof(*c) + size)) == NULL) {
+			if (!keep)
+				budget_give(size);
 			return NULL;
+		}
 		c->size = size;
-		if (arena.keep == NULL && size == ARENA_CHUNK) {
+		if (keep) {
 			arena.keep = c;
 			pthread_setspecific(release_key, &arena);
 		}
@@ -133,23 +147,23 @@ void arena_begin(void)
 {
 	arena.active = true;
 	arena.used_total = 0;
+	arena.refused = 0;
 }
 
 void arena_end(void)
 {
-	bool big = arena.held > ARENA_TRIM_ABOVE;
 	arena.active = false;
 	free_chunks(true);
-	/* glibc raises its mmap threshold when large blocks are freed, so the
-	 * chunks of the next huge review come from the heap and stay there
-	 * after they are freed: give them back after a big request. */
-	if (big)
-		malloc_trim(0);
 }
 
 size_t arena_used(void)
 {
 	return arena.used_total;
+}
+
+size_t arena_refused(void)
+{
+	return arena.refused;
 }
 
 void arena_release(void)

@@ -31,6 +31,12 @@ void arena_end(void);
 /* Bytes handed out since arena_begin() on this thread (for the bench). */
 size_t arena_used(void);
 
+/* Every chunk but the one kept per thread counts against the process-wide
+ * budget (common/budget.h). When the budget refused one since
+ * arena_begin() on this thread, the bytes this request would then have
+ * held (jansson saw an allocation failure); 0 otherwise. */
+size_t arena_refused(void);
+
 /* Frees this thread's chunks now, the kept one too (the main thread at
  * exit; pool threads do it on their own when they end). arena_end() gives
  * back everything but one 32 KB chunk, so a huge review leaves nothing

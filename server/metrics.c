@@ -3,6 +3,8 @@
 #include <stdatomic.h>
 #include <string.h>
 
+#include "common/budget.h"
+
 /* Label values are mapped onto fixed tables so every series is a plain
  * counter in static memory; anything unexpected lands in "other", which
  * also keeps a hostile request from creating unbounded series. */
@@ -54,7 +56,18 @@ static struct {
 	atomic_long cert_not_after;
 	atomic_ulong client_refused;
 	atomic_ulong slow_closed;
+	atomic_ulong memory_refused[2]; /* body, arena */
+	atomic_ulong shed[SHED_N];
+	atomic_uint connections;
 } m;
+
+static const char *const shed_reasons[SHED_N] = {
+	[SHED_HANDSHAKE_TIMEOUT] = "handshake_timeout",
+	[SHED_ADDRESS_RECLAIMED] = "address_limit_reclaimed",
+	[SHED_ADDRESS_REFUSED] = "address_limit_refused",
+	[SHED_RECLAIMED] = "full_reclaimed",
+	[SHED_SHUTDOWN_IDLE] = "shutdown_idle",
+};
 
 static size_t find(const char *const *table, size_t n, const char *s)
 {
@@ -126,6 +139,21 @@ void metrics_slow_clients_closed(unsigned int n)
 	atomic_fetch_add(&m.slow_closed, n);
 }
 
+void metrics_connections_shed(enum metrics_shed why, unsigned int n)
+{
+	atomic_fetch_add_explicit(&m.shed[why], n, memory_order_relaxed);
+}
+
+void metrics_connections_open(unsigned int n)
+{
+	atomic_store_explicit(&m.connections, n, memory_order_relaxed);
+}
+
+void metrics_memory_refused(const char *stage)
+{
+	atomic_fetch_add(&m.memory_refused[strcmp(stage, "arena") == 0], 1);
+}
+
 static unsigned long get(atomic_ulong *a)
 {
 	return atomic_load_explicit(a, memory_order_relaxed);
@@ -171,9 +199,46 @@ static int render_reviews(cg_buf *o)
 	return 0;
 }
 
+static int render_memory(cg_buf *o)
+{
+	return buf_printf(
+		o,
+		"# HELP capgate_memory_budget_bytes Memory that requests in flight may hold "
+		"(--memory-budget).\n"
+		"# TYPE capgate_memory_budget_bytes gauge\ncapgate_memory_budget_bytes %zu\n"
+		"# HELP capgate_memory_in_use_bytes Memory requests in flight hold now: bodies, "
+		"arenas, answers.\n"
+		"# TYPE capgate_memory_in_use_bytes gauge\ncapgate_memory_in_use_bytes %zu\n"
+		"# HELP capgate_memory_refused_total Requests answered 503 because the memory "
+		"budget was in use.\n"
+		"# TYPE capgate_memory_refused_total counter\n"
+		"capgate_memory_refused_total{stage=\"body\"} %lu\n"
+		"capgate_memory_refused_total{stage=\"arena\"} %lu\n",
+		budget_limit(), budget_in_use(), get(&m.memory_refused[0]),
+		get(&m.memory_refused[1]));
+}
+
+static int render_connections(cg_buf *o)
+{
+	if (buf_printf(o,
+		       "# HELP capgate_connections_open Open connections, idle keep-alive ones "
+		       "included.\n"
+		       "# TYPE capgate_connections_open gauge\ncapgate_connections_open %u\n"
+		       "# HELP capgate_connections_shed_total Connections closed to keep slots "
+		       "for others, by reason.\n"
+		       "# TYPE capgate_connections_shed_total counter\n",
+		       atomic_load_explicit(&m.connections, memory_order_relaxed)) < 0)
+		return -1;
+	for (size_t i = 0; i < SHED_N; i++)
+		if (buf_printf(o, "capgate_connections_shed_total{reason=\"%s\"} %lu\n",
+			       shed_reasons[i], get(&m.shed[i])) < 0)
+			return -1;
+	return 0;
+}
+
 int metrics_render(cg_buf *o)
 {
-	if (render_reviews(o) < 0)
+	if (render_reviews(o) < 0 || render_memory(o) < 0 || render_connections(o) < 0)
 		return -1;
 	if (buf_puts(o, "# HELP capgate_review_duration_seconds Time from the last body byte "
 			"to the queued answer.\n"

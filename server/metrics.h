@@ -27,6 +27,22 @@ void metrics_cert_reload_failed(void);
 void metrics_client_refused(void);
 void metrics_slow_clients_closed(unsigned int n);
 
+/* Connections closed to keep slots for others (server/conns.h). */
+enum metrics_shed {
+	SHED_HANDSHAKE_TIMEOUT, /* no request's headers within --handshake-timeout */
+	SHED_ADDRESS_RECLAIMED, /* an idle one of an address over its limit */
+	SHED_ADDRESS_REFUSED,	/* a new one of an address whose others are all busy */
+	SHED_RECLAIMED,		/* an idle one, the server being full */
+	SHED_SHUTDOWN_IDLE,	/* an idle one, at shutdown */
+	SHED_N
+};
+void metrics_connections_shed(enum metrics_shed why, unsigned int n);
+/* Open connections now (a gauge). */
+void metrics_connections_open(unsigned int n);
+/* A request refused because the memory budget was in use; stage "body"
+ * (before or while its body arrived) or "arena" (while it was judged). */
+void metrics_memory_refused(const char *stage);
+
 int metrics_render(cg_buf *out) CG_MUST_CHECK;
 
 #endif

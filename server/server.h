@@ -30,10 +30,13 @@ typedef struct server_config {
 	const char *client_ca_pem; /* trusted client CAs (PEM text); NULL: no mTLS */
 	const char *client_cn;	   /* required client CN; NULL: any */
 	size_t max_body;
+	size_t memory_budget; /* bytes requests in flight may hold (common/budget.h) */
 	unsigned int threads;
-	unsigned int max_connections;
-	unsigned int timeout;	      /* seconds a connection may stay idle or stalled */
-	unsigned int request_timeout; /* seconds a request may take to arrive */
+	unsigned int max_connections;	/* past it, idle slots are reclaimed (server/conns.h) */
+	unsigned int max_per_address;	/* the same, per client address; 0: none */
+	unsigned int timeout;		/* seconds a keep-alive connection may stay idle */
+	unsigned int handshake_timeout; /* seconds for the TLS handshake and the first request */
+	unsigned int request_timeout;	/* seconds a request may take to arrive */
 } server_config;
 
 typedef struct server server;
@@ -47,13 +50,22 @@ int server_start(const server_config *cfg, pstore *policies, server **out,
 unsigned int server_port(const server *s);
 
 /* Disconnects clients whose request has been arriving for longer than
- * request_timeout (server/conns.h). The main thread calls it 4 times a
+ * request_timeout (server/conns.h) and gives memory freed by closed
+ * connections back (server/memory.h). The main thread calls it 4 times a
  * second. */
 void server_sweep(server *s);
 
-/* Stops accepting connections; later answers close their connection and
- * /readyz says 503, so keep-alive clients move to another replica. */
+/* After SIGTERM, in two steps (kubernetes/kubernetes#127335: the
+ * apiserver keeps reusing keep-alive connections to a terminating pod).
+ * server_drain(): /readyz says 503 and every answer carries
+ * `Connection: close`, so each keep-alive connection is closed after its
+ * next request and the client reconnects, through the Service, to a ready
+ * replica; new connections are still accepted and served, for the
+ * Endpoints change to reach every node. server_stop_accepting(): the
+ * listening socket is closed, then every connection not in a request;
+ * returns how many. */
 void server_drain(server *s);
+unsigned int server_stop_accepting(server *s);
 
 /* Requests received but not yet answered and sent. */
 unsigned int server_in_flight(server *s);

@@ -67,12 +67,16 @@ for what in headers body hello; do
 	"$CLIENT" slow "$PORT2" 7 $SLOW_SECS "$what" >"$T/slow.$what" 2>&1 &
 	SLOW_PIDS="$SLOW_PIDS $!"
 done
-sleep 1.5
+# The 14 sending headers or a body stay until the request deadline; the
+# 7 trickling a ClientHello go at --timeout, so on a busy machine some may
+# be gone already.
+count_held() { ss -Htn state established "( sport = :$PORT2 )" | wc -l; }
+wait_for 10 eval '[ "$(count_held)" -ge 14 ]'
 PORT=$PORT2
 code=$(OUT=$T/slowrev.json review /mutate "$DATA/review-pod.json" --max-time 5)
-held=$(ss -Htn state established "( sport = :$PORT2 )" | wc -l)
+held=$(count_held)
 check "a normal review is answered 200 while $held slow clients hang ($code)" \
-	eval '[ "$held" -ge 21 ] && [ "$code" = 200 ] && jq -e --arg u "$UID0" ".response.uid == \$u" "$T/slowrev.json" >/dev/null'
+	eval '[ "$held" -ge 14 ] && [ "$code" = 200 ] && jq -e --arg u "$UID0" ".response.uid == \$u" "$T/slowrev.json" >/dev/null'
 
 # --- the main server: default limits (1024 connections, 30 s, 8 MiB).
 start_server "$T/a.log" $TLS || {
@@ -91,6 +95,17 @@ rss_check() { # rss_check NAME CMD...: a VmRSS check, skipped on sanitizer build
 	else
 		check "$@"
 	fi
+}
+# rss_back NAME BASE SLACK: within 5 s VmRSS is at most BASE + SLACK KiB.
+# Memory freed by a request is unmapped when it is freed; what closed
+# connections leave in malloc's heaps is given back by the main thread
+# within about a second (server/memory.h). The figure is the last sample.
+rss_back() {
+	local name=$1 base=$2 slack=$3
+	wait_for 5 eval '[ "$(rss)" -le $((base + slack)) ]'
+	local rc=$? now
+	now=$(rss)
+	rss_check "$name ($base -> $now KiB, limit +$slack)" test "$rc" = 0
 }
 code=$(review /mutate "$DATA/review-pod.json")
 [ "$code" = 200 ] && jq -r .response.patch "$T/out" | base64 -d | jq -S . >"$T/patch0.json"
@@ -284,6 +299,19 @@ code=$(review /mutate "$T/big.json" -H 'Transfer-Encoding: chunked')
 check "9 MiB chunked body is 413 ($code)" test "$code" = 413
 code=$(review /validate "$T/big.json" -H 'Expect: 100-continue')
 check "9 MiB body with Expect: 100-continue is 413 ($code)" test "$code" = 413
+# Python's http.client sends the whole body before it reads: found here
+# (issue 13), it got SSLEOFError, the connection closed under it, not the
+# 413. The body is now read and dropped (up to 2 x --max-body) first.
+sendall() { python3 "$SRC/sendall.py" "$PORT" "$PKI/ca.crt" "$@"; }
+got=$(sendall /mutate $((9 * 1024 * 1024)))
+check "9 MiB body sent whole before reading (http.client): reads 413 and why ($got)" \
+	eval '[[ "$got" == "413 body of 9437184 bytes is over the limit of 8388608" ]]'
+got=$(sendall /validate $((9 * 1024 * 1024)) chunked)
+check "9 MiB chunked body sent whole before reading: reads 413 ($got)" eval '[[ "$got" == "413 "* ]]'
+got=$(sendall /nothing-here $((1024 * 1024)))
+check "1 MiB body to an unknown path sent whole before reading: reads 404 ($got)" eval '[[ "$got" == "404 "* ]]'
+got=$(sendall /mutate $((20 * 1024 * 1024)))
+check "20 MiB body (over 2 x --max-body): cut off without reading it all ($got)" eval '[[ "$got" != 200* ]]'
 
 # --- methods and content types.
 for m in GET PUT DELETE PATCH OPTIONS TRACE BREW; do
@@ -363,24 +391,30 @@ check "curl --tls-max 1.1 gets no answer ($code)" test "$code" = 000
 check "plain HTTP on the TLS port is not answered" \
 	eval '[ "$(curl -s -o /dev/null -w "%{http_code}" --max-time 5 "http://127.0.0.1:$PORT/healthz")" != 200 ]'
 
-# --- 2,000 connections at once against the default limit of 1024: the
-# first 1024 handshake and are answered, the rest wait in the kernel's
-# listen queue (not served, not failed), nothing else is answered; then the
-# server serves again.
+# --- 2,000 connections at once from one address, against the default
+# limits (1024 connections, 256 per address): the address keeps at most 256
+# (a new connection takes the slot of one that finished its handshake and
+# sat idle, so the last 256 are kept); each of those is answered 200, the
+# others closed, none answered otherwise or left hanging; then the server
+# serves again.
 flood() {
 	"$CLIENT" conns "$PORT" 2000 >"$T/flood" 2>&1
 	read -r _ opened _ hs _ refusedn _ stuck _ ok200 _ other _ unans _ ms <"$T/flood"
 	echo "# $(cat "$T/flood")" >&2
-	[ "$opened" = 2000 ] && [ "$hs" -le 1024 ] && [ "$hs" -ge 1000 ] && [ "$ok200" = "$hs" ] &&
+	[ "$opened" = 2000 ] && [ "$ok200" -ge 128 ] && [ "$ok200" -le 256 ] &&
 		[ "$other" = 0 ] && [ "$unans" = 0 ]
 }
 fds() { ls "/proc/$PID/fd" | wc -l; }
 FDS0=$(fds)
-check "2,000 connections: at most 1024 served, each answered 200, none answered otherwise" flood
+check "2,000 connections from one address: at most 256 kept, each answered 200, the rest closed" flood
 check "after the flood a review is answered within 10 s" wait_for 10 eval '[ "$(review /mutate "$R" --max-time 2)" = 200 ]'
+# 1024 TLS connections take about 40 KiB each while they are open; a leak
+# of 6 KiB per connection would stay behind.
+rss_back "VmRSS back within 6 MiB of the start after 1024 connections closed" "$RSS0" 6144
 RSS2=$(rss)
 check "a second flood behaves the same" flood
 wait_for 10 eval '[ "$(review /mutate "$R" --max-time 2)" = 200 ]'
+rss_back "VmRSS back within 6 MiB of the start after a second flood" "$RSS0" 6144
 RSS3=$(rss)
 check "open file descriptors back to $FDS0 after the floods" wait_for 5 eval '[ "$(fds)" -le "$FDS0" ]'
 
@@ -397,11 +431,34 @@ check "100,000 containers ($(($(wc -c <"$T/huge.json") / 1024)) KiB): 200, uid, 
 	{ jq -e ".response.allowed == false" "$T/out" >/dev/null || compliant_after "$T/huge.json" "$T/out"; }'
 # Found here: every such review left VmRSS 30-230 MiB higher, review after
 # review (server at 15:42 on 2026-11-22); fixed by the arena's per-request
-# cap and giving chunks back (commit 112cd6e). Kept as a regression test.
-for _ in 1 2; do review /mutate "$T/huge.json" --max-time 30 >/dev/null; done
+# cap and giving chunks back (commit 112cd6e). Then (issue 13) 11 or 24 MiB
+# after three of them, from one run to the next: glibc had raised its mmap
+# threshold after the first, so the next ones' 3 MB body and 16 MiB response
+# stayed in the heap of whichever thread (or the main arena) served them.
+# So: two more on new connections, then four at once, so that every serving
+# thread takes some; each answered, and VmRSS back where it was.
+for _ in 1 2; do review /mutate "$T/huge.json" --max-time 60 >/dev/null; done
+HUGE_PIDS=
+for i in 1 2 3 4; do
+	OUT=$T/huge$i.out review /mutate "$T/huge.json" --max-time 60 -D "$T/huge$i.hdr" >"$T/huge$i.code" &
+	HUGE_PIDS="$HUGE_PIDS $!"
+done
+wait $HUGE_PIDS
+# Each one's parse tree (about 170 MB) is past the memory budget's share
+# for one request: alone, it is answered per onError; while others hold the
+# budget, 503 with Retry-After (the apiserver retries).
+huge_answered() {
+	for i in 1 2 3 4; do
+		case $(cat "$T/huge$i.code") in
+		200) jq -e --arg u "$UID0" '.response.uid == $u' "$T/huge$i.out" >/dev/null || return 1 ;;
+		503) grep -qi '^retry-after: 1' "$T/huge$i.hdr" || return 1 ;;
+		*) return 1 ;;
+		esac
+	done
+}
+check "four 100,000-container reviews at once: each 200 with its uid, or 503 with Retry-After" huge_answered
+rss_back "VmRSS back within 4 MiB of before them after seven 100,000-container reviews, four at once" "$RSS3" 4096
 RSS5=$(rss)
-rss_check "VmRSS flat across two more 100,000-container reviews ($RSS4 -> $RSS5 KiB)" \
-	test "$RSS5" -le $((RSS4 + 4096))
 
 # --- the slow clients: every one closed by the server, a handshake at
 # --timeout, a request at the request deadline. Found here at 15:25 on
@@ -440,19 +497,10 @@ check "after all of it a normal review is answered: uid echoed, the same patch" 
 cg /metrics >"$T/metrics"
 check "/metrics still renders and counted the 413s" grep -q '^capgate_http_responses_total{code="413"} [3-9]' "$T/metrics"
 echo "# VmRSS KiB: start $RSS0, after bad input $RSS1, after 1st flood $RSS2, after 2nd flood $RSS3," \
-	"after 1 huge review $RSS4, after 3 $RSS5, end $(rss)" >&2
+	"after 1 huge review $RSS4, after 7 $RSS5, end $(rss)" >&2
 rss_check "VmRSS after bad input, TLS and raw HTTP within 2 MiB of the start ($RSS0 -> $RSS1 KiB)" \
 	test "$RSS1" -le $((RSS0 + 2048))
-# 1024 concurrent TLS connections need about 40 KiB each; glibc keeps the
-# freed heap of the serving threads, so the first flood raises RSS once and
-# a second one a little (how the connections spread over the threads
-# varies). A per-connection leak of 10 KiB would add 10 MiB per flood.
-SLACK=$(((RSS2 - RSS0) / 4))
-[ "$SLACK" -ge 2048 ] || SLACK=2048
-rss_check "VmRSS flat across a second 2,000-connection flood ($RSS2 -> $RSS3 KiB, slack $SLACK)" \
-	test "$RSS3" -le $((RSS2 + SLACK))
-RSS_END=$(rss)
-rss_check "VmRSS at the end within 8 MiB of the start ($RSS0 -> $RSS_END KiB)" test "$RSS_END" -le $((RSS0 + 8192))
+rss_back "VmRSS at the end within 8 MiB of the start" "$RSS0" 8192
 check "the server process is still the one started ($PID)" kill -0 "$PID"
 kill -TERM "$PID"
 wait "$PID"

@@ -44,6 +44,13 @@ static void test_render(void **state)
 	metrics_policy_loaded(3);
 	metrics_policy_reload_failed();
 	metrics_cert_loaded(time(NULL) + 1000);
+	metrics_memory_refused("body");
+	metrics_memory_refused("arena");
+	metrics_memory_refused("arena");
+	metrics_connections_shed(SHED_RECLAIMED, 3);
+	metrics_connections_shed(SHED_HANDSHAKE_TIMEOUT, 1);
+	metrics_connections_open(7);
+	metrics_http(503);
 	cg_buf o = {0};
 	assert_int_equal(metrics_render(&o), 0);
 	has(o.data, "capgate_reviews_total{endpoint=\"mutate\",operation=\"CREATE\",kind=\"Pod\","
@@ -68,6 +75,14 @@ static void test_render(void **state)
 	has(o.data, "capgate_policy_generation 3\n");
 	has(o.data, "capgate_policy_reload_failures_total 1\n");
 	has(o.data, "capgate_cert_expiry_seconds 1000\n");
+	has(o.data, "capgate_memory_refused_total{stage=\"body\"} 1\n");
+	has(o.data, "capgate_memory_refused_total{stage=\"arena\"} 2\n");
+	has(o.data, "capgate_memory_budget_bytes 0\n");
+	has(o.data, "capgate_connections_shed_total{reason=\"full_reclaimed\"} 3\n");
+	has(o.data, "capgate_connections_shed_total{reason=\"handshake_timeout\"} 1\n");
+	has(o.data, "capgate_connections_shed_total{reason=\"address_limit_refused\"} 0\n");
+	has(o.data, "capgate_connections_open 7\n");
+	has(o.data, "capgate_http_responses_total{code=\"503\"} 1\n");
 	buf_free(&o);
 }
 
