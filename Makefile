@@ -15,7 +15,7 @@ LDFLAGS_ALL  = -pie -Wl,-z,relro,-z,now,-z,noexecstack $(SAN)
 LIBS         = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread
 
 # Every module's .c is found by its folder; cli/main.c is the only entry point.
-LIB_SRC  = $(sort $(wildcard common/*.c policy/*.c certs/*.c server/*.c admission/*.c cli/*.c))
+LIB_SRC  = $(sort $(wildcard common/*.c json/*.c yaml/*.c policy/*.c certs/*.c server/*.c admission/*.c cli/*.c))
 LIB_SRC := $(filter-out cli/main.c,$(LIB_SRC))
 LIB_OBJ  = $(LIB_SRC:%.c=$(BUILD)/%.o) $(BUILD)/policy/default_policy.o
 UNIT_SRC = $(sort $(wildcard tests/unit/test_*.c))

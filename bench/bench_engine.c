@@ -10,7 +10,7 @@
 #include "common/arena.h"
 #include "common/buf.h"
 #include "policy/engine.h"
-#include "policy/jsonsel.h"
+#include "json/jsonsel.h"
 #include "policy/policy.h"
 #include "policy/review.h"
 

@@ -20,7 +20,7 @@
 #include "common/buf.h"
 #include "common/cleanup.h"
 #include "policy/engine.h"
-#include "policy/jsonpatch.h"
+#include "json/jsonpatch_apply.h"
 #include "policy/policy.h"
 
 #define CHECK_MAX_INPUT (64u << 20)

@@ -13,7 +13,7 @@
 
 #include "common/arena.h"
 #include "fuzz/fuzz.h"
-#include "policy/jsonpatch.h"
+#include "json/jsonpatch_apply.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
@@ -47,7 +47,7 @@ static char *effect_path(json_t *out, const char *path)
 	char *p = strdup(path);
 	if (n >= 2 && strcmp(path + n - 2, "/-") == 0) {
 		p[n - 2] = '\0';
-		json_t *parent = jsonpatch_get(out, p);
+		json_t *parent = jsonpatch_apply_get(out, p);
 		if (!json_is_array(parent) || json_array_size(parent) == 0) {
 			free(p);
 			return NULL;
@@ -78,12 +78,12 @@ static void check_last_op(json_t *doc, json_t *patch, json_t *out)
 	if (strcmp(op, "add") == 0 || strcmp(op, "replace") == 0)
 		want = json_object_get(last, "value");
 	else if (strcmp(op, "copy") == 0 || strcmp(op, "move") == 0)
-		want = jsonpatch_get(mid, from);
+		want = jsonpatch_apply_get(mid, from);
 	else if (strcmp(op, "test") == 0)
 		FUZZ_CHECK(json_equal(mid, out), "a test op changed the document");
 	char *at = want ? effect_path(out, path) : NULL;
 	if (at != NULL) {
-		json_t *got = jsonpatch_get(out, at);
+		json_t *got = jsonpatch_apply_get(out, at);
 		/* json_equal tells 1 from 1.0; the RFC's test op does not. */
 		FUZZ_CHECK(got != NULL, "%s %s: nothing at %s afterwards", op, path, at);
 		json_t *test =

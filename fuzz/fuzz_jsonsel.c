@@ -23,7 +23,7 @@
 
 #include "common/arena.h"
 #include "fuzz/fuzz.h"
-#include "policy/jsonsel.h"
+#include "json/jsonsel.h"
 #include "policy/review.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)

@@ -19,8 +19,8 @@
 #include "common/buf.h"
 #include "fuzz/fuzz.h"
 #include "policy/caps.h"
-#include "policy/jsonpatch.h"
-#include "policy/jsonsel.h"
+#include "json/jsonpatch_apply.h"
+#include "json/jsonsel.h"
 #include "policy/policy.h"
 #include "policy/review.h"
 

@@ -6,7 +6,7 @@
 
 #include "common/arena.h"
 #include "policy/engine.h"
-#include "policy/jsonsel.h"
+#include "json/jsonsel.h"
 
 /* What the engine reads of a review; everything else is validated and
  * skipped (managedFields, status, env, probes...). oldObject is read with

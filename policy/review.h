@@ -44,7 +44,7 @@ int review_handle(const cg_policy *p, enum review_endpoint ep, const char *body,
 #define REVIEW_MAX_DEPTH 64
 
 /* The member review_schema() adds to every pod template it builds: the
- * SHA-256 of the template's raw bytes (see policy/jsonsel.h). */
+ * SHA-256 of the template's raw bytes (see json/jsonsel.h). */
 #define REVIEW_TEMPLATE_DIGEST "capgate.dev/template-sha256"
 
 /* The stages of review_handle(), for the benchmark and the fuzzer. */

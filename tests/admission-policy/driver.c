@@ -30,7 +30,7 @@
 #include "cli/yamljson.h"
 #include "common/buf.h"
 #include "policy/engine.h"
-#include "policy/jsonpatch.h"
+#include "json/jsonpatch_apply.h"
 #include "policy/policy.h"
 
 static char *read_file(const char *path, size_t *len)

@@ -12,8 +12,8 @@
 #include <string.h>
 
 #include "common/arena.h"
-#include "policy/jsonpatch.h"
-#include "policy/jsonsel.h"
+#include "json/jsonpatch_apply.h"
+#include "json/jsonsel.h"
 #include "policy/review.h"
 
 static cg_policy *policy;
@@ -148,7 +148,7 @@ static void test_mutate_applies_and_is_idempotent(void **state)
 	 * with file capabilities need it in the bounding set) and made to work
 	 * by the sysctl for port 80; NET_RAW stripped, ping_group_range stands
 	 * in for it; log-shipper drops ALL. */
-	json_t *sysctls = jsonpatch_get(after, "/spec/securityContext/sysctls");
+	json_t *sysctls = jsonpatch_apply_get(after, "/spec/securityContext/sysctls");
 	assert_int_equal(json_array_size(sysctls), 2);
 	assert_string_equal(json_string_value(json_object_get(json_array_get(sysctls, 0), "name")),
 			    "net.ipv4.ip_unprivileged_port_start");
@@ -157,13 +157,13 @@ static void test_mutate_applies_and_is_idempotent(void **state)
 	assert_string_equal(json_string_value(json_object_get(json_array_get(sysctls, 1), "value")),
 			    "2000 2000");
 	assert_string_equal(
-		json_string_value(jsonpatch_get(
+		json_string_value(jsonpatch_apply_get(
 			after, "/spec/containers/1/securityContext/capabilities/drop/0")),
 		"ALL");
-	json_t *add = jsonpatch_get(after, "/spec/containers/0/securityContext/capabilities/add");
+	json_t *add = jsonpatch_apply_get(after, "/spec/containers/0/securityContext/capabilities/add");
 	assert_int_equal(json_array_size(add), 1);
 	assert_string_equal(json_string_value(json_array_get(add, 0)), "NET_BIND_SERVICE");
-	assert_string_equal(json_string_value(jsonpatch_get(
+	assert_string_equal(json_string_value(jsonpatch_apply_get(
 				    after, "/metadata/annotations/capgate.dev~1applied")),
 			    "sysctl:checkout=NET_BIND_SERVICE+NET_RAW");
 

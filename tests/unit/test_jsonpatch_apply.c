@@ -1,4 +1,4 @@
-/* policy/jsonpatch: RFC 6902 Appendix A as data (tests/data/rfc6902), then
+/* json/jsonpatch_apply: RFC 6902 Appendix A as data (tests/data/rfc6902), then
  * the error cases the apiserver would reject, then pointer escaping. */
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "common/cleanup.h"
-#include "policy/jsonpatch.h"
+#include "json/jsonpatch_apply.h"
 
 #define RFC_DIR "tests/data/rfc6902/"
 
@@ -359,16 +359,16 @@ static void test_get(void **state)
 		parse("{\"foo\":[\"bar\",\"baz\"],\"\":0,\"a/b\":1,\"c%d\":2,\"e^f\":3,\"g|h\":4,"
 		      "\"i\\\\j\":5,\"k\\\"l\":6,\" \":7,\"m~n\":8,\"01\":9}");
 	/* RFC 6901 section 5. */
-	assert_ptr_equal(jsonpatch_get(doc, ""), doc);
-	assert_true(json_equal(jsonpatch_get(doc, "/foo"), json_object_get(doc, "foo")));
-	assert_string_equal(json_string_value(jsonpatch_get(doc, "/foo/0")), "bar");
+	assert_ptr_equal(jsonpatch_apply_get(doc, ""), doc);
+	assert_true(json_equal(jsonpatch_apply_get(doc, "/foo"), json_object_get(doc, "foo")));
+	assert_string_equal(json_string_value(jsonpatch_apply_get(doc, "/foo/0")), "bar");
 	struct {
 		const char *ptr;
 		int want;
 	} cases[] = {{"/", 0},	   {"/a~1b", 1}, {"/c%d", 2}, {"/e^f", 3},  {"/g|h", 4},
 		     {"/i\\j", 5}, {"/k\"l", 6}, {"/ ", 7},   {"/m~0n", 8}, {"/01", 9}};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		json_t *v = jsonpatch_get(doc, cases[i].ptr);
+		json_t *v = jsonpatch_apply_get(doc, cases[i].ptr);
 		if (v == NULL)
 			fail_msg("%s: not found", cases[i].ptr);
 		assert_int_equal(json_integer_value(v), cases[i].want);
@@ -376,27 +376,27 @@ static void test_get(void **state)
 	const char *missing[] = {"/nope", "/foo/2", "/foo/-",	"/foo/01", "/foo/-1",
 				 "foo",	  "/a~2b",  "/foo/0/x", "/a/b"};
 	for (size_t i = 0; i < sizeof(missing) / sizeof(missing[0]); i++)
-		if (jsonpatch_get(doc, missing[i]) != NULL)
+		if (jsonpatch_apply_get(doc, missing[i]) != NULL)
 			fail_msg("%s: found", missing[i]);
-	assert_null(jsonpatch_get(NULL, ""));
+	assert_null(jsonpatch_apply_get(NULL, ""));
 }
 
 static void test_escape(void **state)
 {
 	(void)state;
 	char out[64];
-	assert_int_equal(jsonpatch_escape("a/b~c", out, sizeof(out)), 7);
+	assert_int_equal(jsonpatch_apply_escape("a/b~c", out, sizeof(out)), 7);
 	assert_string_equal(out, "a~1b~0c");
-	assert_int_equal(jsonpatch_escape("~1", out, sizeof(out)), 3);
+	assert_int_equal(jsonpatch_apply_escape("~1", out, sizeof(out)), 3);
 	assert_string_equal(out, "~01");
-	assert_int_equal(jsonpatch_escape("", out, sizeof(out)), 0);
+	assert_int_equal(jsonpatch_apply_escape("", out, sizeof(out)), 0);
 	assert_string_equal(out, "");
-	assert_int_equal(jsonpatch_escape("ab", out, 3), 2);
-	assert_true(jsonpatch_escape("abc", out, 3) < 0);
+	assert_int_equal(jsonpatch_apply_escape("ab", out, 3), 2);
+	assert_true(jsonpatch_apply_escape("abc", out, 3) < 0);
 	assert_string_equal(out, "");
-	assert_true(jsonpatch_escape("a/", out, 3) < 0);
-	assert_true(jsonpatch_escape("", out, 0) < 0);
-	assert_int_equal(jsonpatch_escape("a/", out, 4), 3);
+	assert_true(jsonpatch_apply_escape("a/", out, 3) < 0);
+	assert_true(jsonpatch_apply_escape("", out, 0) < 0);
+	assert_int_equal(jsonpatch_apply_escape("a/", out, 4), 3);
 }
 
 /* Random keys from an alphabet heavy in '~', '/', '0', '1': escaping then
@@ -413,7 +413,7 @@ static void test_escape_round_trip(void **state)
 		for (size_t i = 0; i < len; i++)
 			key[i] = alphabet[rand() % (int)(sizeof(alphabet) - 1)];
 		key[len] = '\0';
-		assert_true(jsonpatch_escape(key, tok, sizeof(tok)) >= 0);
+		assert_true(jsonpatch_apply_escape(key, tok, sizeof(tok)) >= 0);
 		snprintf(ptr, sizeof(ptr), "/o/%s", tok);
 		cleanup_json json_t *doc = parse("{\"o\":{\"~\":0,\"/\":1}}");
 		cleanup_json json_t *patch =
@@ -425,7 +425,7 @@ static void test_escape_round_trip(void **state)
 			fail_msg("key \"%s\": %s", key, err.msg);
 		json_t *o = json_object_get(out, "o");
 		assert_int_equal(json_integer_value(json_object_get(o, key)), n);
-		assert_ptr_equal(jsonpatch_get(out, ptr), json_object_get(o, key));
+		assert_ptr_equal(jsonpatch_apply_get(out, ptr), json_object_get(o, key));
 		size_t want = strcmp(key, "~") == 0 || strcmp(key, "/") == 0 ? 2 : 3;
 		assert_int_equal(json_object_size(o), want);
 	}

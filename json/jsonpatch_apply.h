@@ -3,12 +3,12 @@
  * The engine builds patches that the kube-apiserver applies with
  * evanphx/json-patch v4; tests and `capgate check` apply the same patches
  * here to show the result and to prove the engine idempotent. This applier
- * follows the RFCs strictly; where v4 differs, jsonpatch.c says so next to
+ * follows the RFCs strictly; where v4 differs, jsonpatch_apply.c says so next to
  * the rule, and the stricter of the two wins so a patch that passes here
  * also applies on the apiserver.
  */
-#ifndef CG_JSONPATCH_H
-#define CG_JSONPATCH_H
+#ifndef CG_JSONPATCH_APPLY_H
+#define CG_JSONPATCH_APPLY_H
 
 #include <jansson.h>
 #include <stddef.h>
@@ -28,11 +28,11 @@ int jsonpatch_apply(json_t *doc, const json_t *patch, json_t **out, cg_error *er
 
 /* The value at pointer inside doc: a borrowed reference, or NULL when the
  * pointer is malformed or names nothing. "" is doc itself. */
-json_t *jsonpatch_get(json_t *doc, const char *pointer);
+json_t *jsonpatch_apply_get(json_t *doc, const char *pointer);
 
 /* Writes key escaped as one RFC 6901 reference token ('~' -> "~0",
  * '/' -> "~1") into out, NUL-terminated. Returns the escaped length, or a
  * negative value (out then holds "" if outsz > 0) when it does not fit. */
-int jsonpatch_escape(const char *key, char *out, size_t outsz) CG_MUST_CHECK;
+int jsonpatch_apply_escape(const char *key, char *out, size_t outsz) CG_MUST_CHECK;
 
 #endif

@@ -1,4 +1,4 @@
-/* RFC 6902 JSON Patch over jansson; see jsonpatch.h.
+/* RFC 6902 JSON Patch over jansson; see jsonpatch_apply.h.
  *
  * Where evanphx/json-patch v4 (the apiserver's applier) differs from the
  * RFC, this file follows the RFC and notes the difference. Every such case
@@ -6,7 +6,7 @@
  * allows: add/remove/move/copy at the root path "" (v4 only replaces or
  * tests the root) and a test on a number written differently ("1" vs "1.0":
  * v4 compares the bytes). The engine emits neither, so the RFC rule holds. */
-#include "policy/jsonpatch.h"
+#include "json/jsonpatch_apply.h"
 
 #include <errno.h>
 #include <stdbool.h>
@@ -392,7 +392,7 @@ int jsonpatch_apply(json_t *doc, const json_t *patch, json_t **out, cg_error *er
 	return 0;
 }
 
-json_t *jsonpatch_get(json_t *doc, const char *pointer)
+json_t *jsonpatch_apply_get(json_t *doc, const char *pointer)
 {
 	jp_ptr p;
 	if (doc == NULL || pointer == NULL || ptr_parse(pointer, &p, NULL) < 0)
@@ -402,7 +402,7 @@ json_t *jsonpatch_get(json_t *doc, const char *pointer)
 	return v;
 }
 
-int jsonpatch_escape(const char *key, char *out, size_t outsz)
+int jsonpatch_apply_escape(const char *key, char *out, size_t outsz)
 {
 	size_t n = 0;
 	for (const char *c = key; *c != '\0'; c++) {

@@ -1,4 +1,4 @@
-#include "policy/jsonsel.h"
+#include "json/jsonsel.h"
 
 #include <errno.h>
 #include <stdint.h>
