@@ -85,7 +85,8 @@ static int read_caps(loader *l, yaml_node_t *n, const char *path, const char *ke
 	if (n == NULL)
 		return 0;
 	src->list = n;
-	return pyaml_caps(&l->y, n, pyaml_path(p, sizeof(p), path, key), may_all, out, src->item);
+	return policy_yaml_caps(&l->y, n, pyaml_path(p, sizeof(p), path, key), may_all, out,
+				src->item);
 }
 
 static int lowest(caps_set s)
@@ -176,11 +177,13 @@ static int read_exemptions(loader *l, yaml_node_t *n, const char *path)
 		return -1;
 	for (int i = 0; i < 4; i++)
 		pyaml_path(p[i], sizeof(p[i]), path, keys[i]);
-	if ((v[0] && pyaml_names(&l->y, v[0], p[0], PYAML_NAMESPACES, &ex->namespaces) < 0) ||
-	    (v[1] && pyaml_names(&l->y, v[1], p[1], PYAML_IMAGE_GLOBS, &ex->images) < 0) ||
-	    (v[2] &&
-	     pyaml_names(&l->y, v[2], p[2], PYAML_CONTAINER_NAMES, &ex->container_names) < 0) ||
-	    (v[3] && pyaml_labels(&l->y, v[3], p[3], &ex->labels) < 0))
+	if ((v[0] &&
+	     policy_yaml_names(&l->y, v[0], p[0], POLICY_YAML_NAMESPACES, &ex->namespaces) < 0) ||
+	    (v[1] &&
+	     policy_yaml_names(&l->y, v[1], p[1], POLICY_YAML_IMAGE_GLOBS, &ex->images) < 0) ||
+	    (v[2] && policy_yaml_names(&l->y, v[2], p[2], POLICY_YAML_CONTAINER_NAMES,
+				       &ex->container_names) < 0) ||
+	    (v[3] && policy_yaml_labels(&l->y, v[3], p[3], &ex->labels) < 0))
 		return -1;
 	return 0;
 }
@@ -194,8 +197,9 @@ static int read_match(loader *l, yaml_node_t *n, const char *path, policy_rule *
 		return -1;
 	pyaml_path(p[0], sizeof(p[0]), path, keys[0]);
 	pyaml_path(p[1], sizeof(p[1]), path, keys[1]);
-	if ((v[0] && pyaml_names(&l->y, v[0], p[0], PYAML_NAMESPACES, &r->namespaces) < 0) ||
-	    (v[1] && pyaml_labels(&l->y, v[1], p[1], &r->labels) < 0))
+	if ((v[0] &&
+	     policy_yaml_names(&l->y, v[0], p[0], POLICY_YAML_NAMESPACES, &r->namespaces) < 0) ||
+	    (v[1] && policy_yaml_labels(&l->y, v[1], p[1], &r->labels) < 0))
 		return -1;
 	/* An empty match would take every pod and shadow the rules below. */
 	if (r->namespaces.n == 0 && r->labels.n == 0)

@@ -115,11 +115,11 @@ static int read_entrypoint(pyaml *y, yaml_node_t *n, const char *path, policy_en
 	pyaml_path(p, sizeof(p), path, "image");
 	if (pyaml_line(y, v[0], p, MAX_IMAGE, &ep->image) < 0)
 		return -1;
-	if (!pyaml_is_image_glob(ep->image, strlen(ep->image)))
+	if (!policy_yaml_is_image_glob(ep->image, strlen(ep->image)))
 		return pyaml_fail(y, v[0], p, "%s %s", pyaml_quote(v[0], q, sizeof(q)),
 				  "is not an image glob (it must be non-empty, without spaces)");
 	pyaml_path(p, sizeof(p), path, "command");
-	if (pyaml_argv(y, v[1], p, &ep->command) < 0)
+	if (policy_yaml_argv(y, v[1], p, &ep->command) < 0)
 		return -1;
 	/* The wrapper execs command[0]: without it there is nothing to run. */
 	if (ep->command.n == 0)
@@ -128,9 +128,9 @@ static int read_entrypoint(pyaml *y, yaml_node_t *n, const char *path, policy_en
 		return pyaml_fail(y, pyaml_list_at(y, v[1], 0), p,
 				  "the program to run must not be empty");
 	ep->has_args = v[2] != NULL;
-	return v[2] == NULL
-		       ? 0
-		       : pyaml_argv(y, v[2], pyaml_path(p, sizeof(p), path, "args"), &ep->args);
+	return v[2] == NULL ? 0
+			    : policy_yaml_argv(y, v[2], pyaml_path(p, sizeof(p), path, "args"),
+					       &ep->args);
 }
 
 static int read_ambient(pyaml *y, yaml_node_t *n, const char *path, policy_nonroot *nr)

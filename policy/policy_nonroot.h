@@ -1,6 +1,6 @@
 /* Reading a policy's `nonRoot` section: part of the policy loader
  * (policy.c), apart because the wrapper's settings carry most of the
- * checks. Errors follow policy_yaml.h: "NAME:line:column: PATH: sentence".
+ * checks. Errors follow yaml/pyaml.h: "NAME:line:column: PATH: sentence".
  */
 #ifndef CG_POLICY_NONROOT_H
 #define CG_POLICY_NONROOT_H

@@ -1,7 +1,7 @@
 /* Reading a policy's `openshift` section and the SCCs capgate knows: part of
  * the policy loader (policy.c), apart because OpenShift's default SCCs and
  * the SCC `capgate scc` writes are a model of their own. Errors follow
- * policy_yaml.h: "NAME:line:column: PATH: sentence".
+ * yaml/pyaml.h: "NAME:line:column: PATH: sentence".
  */
 #ifndef CG_POLICY_OPENSHIFT_H
 #define CG_POLICY_OPENSHIFT_H

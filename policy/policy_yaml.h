@@ -1,118 +1,38 @@
-/* Walking a policy's YAML: one document (libyaml's document API, which keeps
- * every node's mark), typed reads of its nodes, and errors that always say
- * "NAME:line:column: PATH: sentence" for the offending node.
- *
- * Only plain YAML is taken as given: scalars are their text (no YAML 1.1
- * resolution of yes/no/~/0x..), booleans are exactly `true` or `false`,
- * integers are decimal, and explicit tags are refused, so what a reader sees
- * in the file is what capgate reads. Anchors and aliases work (the loader
- * resolves them); merge keys (<<) are not YAML 1.2 and read as unknown keys.
- * Every reader returns 0 or -1 and, on -1, has filled the error passed to
- * pyaml_load().
- *
- * pyaml_string() returns text borrowed from the document (valid until
- * pyaml_free()); the value readers at the end copy what they store.
+/* The policy's value types read from YAML with the strict reader
+ * (yaml/pyaml.h): lists of names, label maps, argvs and capability lists,
+ * each entry checked so that a typo is refused at load time.
  */
 #ifndef CG_POLICY_YAML_H
 #define CG_POLICY_YAML_H
 
 #include <stdbool.h>
 #include <stddef.h>
-#include <yaml.h>
 
-#include "common/error.h"
 #include "policy/policy.h"
+#include "yaml/pyaml.h"
 
-/* Upper bounds that keep a policy readable and every loop cheap. */
-#define PYAML_MAX_INPUT (1u << 20) /* bytes in a policy file */
-#define PYAML_MAX_ITEMS 4096	   /* entries in one list or mapping */
-
-typedef struct pyaml {
-	yaml_document_t doc;
-	bool loaded;
-	const char *name; /* file name for messages */
-	cg_error *err;
-} pyaml;
-
-/* Parses exactly one YAML document from buf. On failure y needs no free. */
-int pyaml_load(pyaml *y, const char *buf, size_t len, const char *name,
-	       cg_error *err) CG_MUST_CHECK;
-void pyaml_free(pyaml *y);
-yaml_node_t *pyaml_root(pyaml *y);
-
-/* Fills the error with "NAME:line:column: PATH: sentence" for node at (no
- * line and column when at is NULL, no "PATH: " when path is ""). Returns -1. */
-int pyaml_fail(const pyaml *y, const yaml_node_t *at, const char *path, const char *fmt, ...)
-	CG_PRINTF(4, 5);
-
-/* Writes a scalar's text, quoted, for a message: at most ~64 characters,
- * control and non-ASCII bytes shown as '?'. Returns out. */
-const char *pyaml_quote(const yaml_node_t *n, char *out, size_t outsz);
-
-/* A mapping whose keys are fixed: on success vals[i] is the value of keys[i]
- * (keys is NULL-terminated) or NULL when absent. Unknown keys (listing the
- * valid ones), duplicate keys and non-scalar keys are errors. */
-int pyaml_fields(pyaml *y, yaml_node_t *map, const char *path, const char *const *keys,
-		 yaml_node_t **vals) CG_MUST_CHECK;
-
-/* Fails with "missing required key" at map when val is NULL. */
-int pyaml_required(pyaml *y, const yaml_node_t *map, const char *path, const char *key,
-		   const yaml_node_t *val) CG_MUST_CHECK;
-
-/* Type checks. what completes "expected a list of WHAT" / "a mapping of WHAT". */
-int pyaml_mapping(pyaml *y, yaml_node_t *n, const char *path, const char *what) CG_MUST_CHECK;
-int pyaml_list(pyaml *y, yaml_node_t *n, const char *path, const char *what) CG_MUST_CHECK;
-size_t pyaml_list_len(const yaml_node_t *seq);
-yaml_node_t *pyaml_list_at(pyaml *y, const yaml_node_t *seq, size_t i);
-/* Pair i of a mapping checked with pyaml_mapping(). */
-void pyaml_pair_at(pyaml *y, const yaml_node_t *map, size_t i, yaml_node_t **key,
-		   yaml_node_t **val);
-/* For mappings with free keys (labels): fails when pair i repeats a key. */
-int pyaml_unique_key(pyaml *y, const yaml_node_t *map, size_t i, const char *path) CG_MUST_CHECK;
-
-enum pyaml_text {
-	PYAML_TEXT_LINE, /* printable: no control characters at all */
-	PYAML_TEXT_ARG	 /* a command argument: anything but NUL */
-};
-
-/* A scalar as a string of at most max bytes; *s points into the document
- * and is NUL-terminated. what names the expected value in type errors. */
-int pyaml_string(pyaml *y, yaml_node_t *n, const char *path, const char *what, enum pyaml_text kind,
-		 size_t max, const char **s, size_t *len) CG_MUST_CHECK;
-int pyaml_bool(pyaml *y, yaml_node_t *n, const char *path, bool *out) CG_MUST_CHECK;
-int pyaml_int(pyaml *y, yaml_node_t *n, const char *path, long min, long max,
-	      int *out) CG_MUST_CHECK;
-/* One of names (NULL-terminated), exactly as spelled; *out is its index. */
-int pyaml_enum(pyaml *y, yaml_node_t *n, const char *path, const char *const *names,
-	       int *out) CG_MUST_CHECK;
-
-/* "PATH.key" into out (cut when it does not fit: paths only appear in
- * messages). Returns out. */
-const char *pyaml_path(char *out, size_t outsz, const char *path, const char *key);
-
-/* A one-line string of at most max bytes, copied into *out (freeing what
- * *out held). */
-int pyaml_line(pyaml *y, yaml_node_t *n, const char *path, size_t max, char **out) CG_MUST_CHECK;
-
-/* The policy's value types. Each reader allocates what it stores in *out
- * (released by policy_free()), also on failure, so the caller only ever
- * frees the whole policy. */
-int pyaml_dup(pyaml *y, const char *s, size_t len, char **out) CG_MUST_CHECK;
-
-/* Lists of names, each entry checked so that a typo is refused here rather
+/* Each reader allocates what it stores in *out (released by policy_free()),
+ * also on failure, so the caller only ever frees the whole policy.
+ *
+ * Lists of names, each entry checked so that a typo is refused here rather
  * than never matching. */
-enum pyaml_names { PYAML_NAMESPACES, PYAML_CONTAINER_NAMES, PYAML_IMAGE_GLOBS };
-int pyaml_names(pyaml *y, yaml_node_t *n, const char *path, enum pyaml_names kind,
-		policy_strlist *out) CG_MUST_CHECK;
-bool pyaml_is_image_glob(const char *s, size_t len);
+enum policy_yaml_names {
+	POLICY_YAML_NAMESPACES,
+	POLICY_YAML_CONTAINER_NAMES,
+	POLICY_YAML_IMAGE_GLOBS
+};
+int policy_yaml_names(pyaml *y, yaml_node_t *n, const char *path, enum policy_yaml_names kind,
+		      policy_strlist *out) CG_MUST_CHECK;
+bool policy_yaml_is_image_glob(const char *s, size_t len);
 /* A mapping of Kubernetes label keys to values. */
-int pyaml_labels(pyaml *y, yaml_node_t *n, const char *path, policy_labels *out) CG_MUST_CHECK;
+int policy_yaml_labels(pyaml *y, yaml_node_t *n, const char *path,
+		       policy_labels *out) CG_MUST_CHECK;
 /* An argv (ENTRYPOINT or CMD). */
-int pyaml_argv(pyaml *y, yaml_node_t *n, const char *path, policy_strlist *out) CG_MUST_CHECK;
+int policy_yaml_argv(pyaml *y, yaml_node_t *n, const char *path, policy_strlist *out) CG_MUST_CHECK;
 /* A list of capability names in any spelling caps_lookup() accepts; ALL
  * only when may_all. where[c] is the entry that named capability c (NULL
  * for the others), so later checks can point at it. */
-int pyaml_caps(pyaml *y, yaml_node_t *n, const char *path, bool may_all, caps_set *out,
-	       yaml_node_t *where[64]) CG_MUST_CHECK;
+int policy_yaml_caps(pyaml *y, yaml_node_t *n, const char *path, bool may_all, caps_set *out,
+		     yaml_node_t *where[64]) CG_MUST_CHECK;
 
 #endif
