@@ -9,8 +9,8 @@
 
 #include "common/arena.h"
 #include "common/buf.h"
-#include "policy/engine.h"
 #include "json/jsonsel.h"
+#include "policy/engine.h"
 #include "policy/policy.h"
 #include "policy/review.h"
 

@@ -18,11 +18,11 @@
 
 #include "admission/render.h"
 #include "cli/commands.h"
-#include "cli/yamljson.h"
 #include "common/buf.h"
 #include "common/cleanup.h"
 #include "policy/k8sname.h"
 #include "policy/policy.h"
+#include "yaml/yamldump.h"
 
 #define MAX_POLICY_SIZE (1 << 20)
 
@@ -96,7 +96,7 @@ CG_MUST_CHECK static int write_out(json_t *objs, json_t *notes, bool as_json, co
 		json_array_foreach(objs, i, v)
 		{
 			rc |= buf_puts(&b, "---\n");
-			if (rc == 0 && yamljson_dump(v, &b, err) < 0) {
+			if (rc == 0 && yamldump(v, &b, err) < 0) {
 				buf_free(&b);
 				return -1;
 			}

@@ -16,12 +16,13 @@
 #include <string.h>
 
 #include "cli/commands.h"
-#include "cli/yamljson.h"
 #include "common/buf.h"
 #include "common/cleanup.h"
-#include "policy/engine.h"
 #include "json/jsonpatch_apply.h"
+#include "policy/engine.h"
 #include "policy/policy.h"
+#include "yaml/yamldump.h"
+#include "yaml/yamlload.h"
 
 #define CHECK_MAX_INPUT (64u << 20)
 
@@ -241,7 +242,7 @@ static int emit(struct check *ck, json_t *doc, cg_error *err)
 	if (ck->out == OUT_YAML) {
 		if (ck->text.len > 0 && buf_puts(&ck->text, "---\n") < 0)
 			return cg_error_set(err, ENOMEM, "out of memory");
-		return yamljson_dump(doc, &ck->text, err);
+		return yamldump(doc, &ck->text, err);
 	}
 	if (ck->out == OUT_JSON) {
 		char *s = json_dumps(doc, JSON_INDENT(2));
@@ -260,8 +261,7 @@ static int check_file(struct check *ck, const char *path, cg_error *err)
 	const char *name = strcmp(path, "-") == 0 ? "<stdin>" : path;
 	int rc = read_all(path, &in, err);
 	if (rc == 0)
-		rc = yamljson_load_all_lines(in.data ? in.data : "", in.len, name, &docs, &lines,
-					     err);
+		rc = yamlload_all_lines(in.data ? in.data : "", in.len, name, &docs, &lines, err);
 	buf_free(&in);
 	size_t i;
 	json_t *doc;
@@ -314,7 +314,7 @@ static int load_objects(const char *path, json_t **out, cg_error *err)
 	json_t *docs = NULL;
 	int rc = read_all(path, &in, err);
 	if (rc == 0)
-		rc = yamljson_load_all(in.data ? in.data : "", in.len, path, &docs, err);
+		rc = yamlload_all(in.data ? in.data : "", in.len, path, &docs, err);
 	buf_free(&in);
 	if (rc < 0)
 		return rc;

@@ -10,7 +10,7 @@
  * pod's SCC does not allow rejects the user's pod; one the SCC allows but
  * capgate never emits is a hole the SCC need not leave open.
  *
- * Objects are built as jansson trees and written by yamljson_dump, which
+ * Objects are built as jansson trees and written by yamldump, which
  * quotes every string a YAML 1.1 reader would take for another type.
  */
 #include <ctype.h>
@@ -24,11 +24,11 @@
 #include "certs/certs.h"
 #include "cli/commands.h"
 #include "cli/policy_image.h"
-#include "cli/yamljson.h"
 #include "common/buf.h"
 #include "common/cleanup.h"
 #include "common/error.h"
 #include "policy/policy.h"
+#include "yaml/yamldump.h"
 
 #define SERVICE_NAME  "capgate"
 #define DEFAULT_IMAGE "capgate:0.1.0"
@@ -139,7 +139,7 @@ CG_MUST_CHECK static int write_objects(FILE *out, json_t *objs, bool as_json, cg
 	json_t *o;
 	json_array_foreach(objs, i, o)
 	{
-		if ((i > 0 && buf_puts(&b, "---\n") < 0) || yamljson_dump(o, &b, err) < 0) {
+		if ((i > 0 && buf_puts(&b, "---\n") < 0) || yamldump(o, &b, err) < 0) {
 			buf_free(&b);
 			return err && err->msg[0] ? -1 : cg_error_set(err, ENOMEM, "out of memory");
 		}

@@ -18,9 +18,9 @@
 #include "common/arena.h"
 #include "common/buf.h"
 #include "fuzz/fuzz.h"
-#include "policy/caps.h"
 #include "json/jsonpatch_apply.h"
 #include "json/jsonsel.h"
+#include "policy/caps.h"
 #include "policy/policy.h"
 #include "policy/review.h"
 

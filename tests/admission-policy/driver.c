@@ -27,11 +27,11 @@
 #include <string.h>
 
 #include "admission/glob.h"
-#include "cli/yamljson.h"
 #include "common/buf.h"
-#include "policy/engine.h"
 #include "json/jsonpatch_apply.h"
+#include "policy/engine.h"
 #include "policy/policy.h"
+#include "yaml/yamlload.h"
 
 static char *read_file(const char *path, size_t *len)
 {
@@ -117,7 +117,7 @@ static json_t *yaml(json_t *req)
 		return json_pack("{s:s}", "error", strerror(errno));
 	json_t *docs = NULL;
 	cg_error err = {0};
-	int rc = yamljson_load_all(text, len, file, &docs, &err);
+	int rc = yamlload_all(text, len, file, &docs, &err);
 	free(text);
 	return rc < 0 ? json_pack("{s:s}", "error", err.msg) : json_pack("{s:o}", "docs", docs);
 }

@@ -160,7 +160,8 @@ static void test_mutate_applies_and_is_idempotent(void **state)
 		json_string_value(jsonpatch_apply_get(
 			after, "/spec/containers/1/securityContext/capabilities/drop/0")),
 		"ALL");
-	json_t *add = jsonpatch_apply_get(after, "/spec/containers/0/securityContext/capabilities/add");
+	json_t *add =
+		jsonpatch_apply_get(after, "/spec/containers/0/securityContext/capabilities/add");
 	assert_int_equal(json_array_size(add), 1);
 	assert_string_equal(json_string_value(json_array_get(add, 0)), "NET_BIND_SERVICE");
 	assert_string_equal(json_string_value(jsonpatch_apply_get(

@@ -1,4 +1,4 @@
-/* cli/yamljson: what kubectl, helm and kustomize print must read as the
+/* yaml/yamlload, yaml/yamldump: what kubectl, helm and kustomize print must read as the
  * apiserver would read it, errors must point at line and column, hostile
  * input must be refused, and dump must read back to the same value. */
 #include <stdarg.h>
@@ -13,8 +13,9 @@
 #include <string.h>
 #include <time.h>
 
-#include "cli/yamljson.h"
 #include "common/cleanup.h"
+#include "yaml/yamldump.h"
+#include "yaml/yamlload.h"
 
 #define DATA "tests/data/yaml/"
 
@@ -44,8 +45,8 @@ static json_t *load(const char *text, size_t **lines)
 {
 	json_t *docs = NULL;
 	cg_error err = {0};
-	int r = lines ? yamljson_load_all_lines(text, strlen(text), "t.yaml", &docs, lines, &err)
-		      : yamljson_load_all(text, strlen(text), "t.yaml", &docs, &err);
+	int r = lines ? yamlload_all_lines(text, strlen(text), "t.yaml", &docs, lines, &err)
+		      : yamlload_all(text, strlen(text), "t.yaml", &docs, &err);
 	if (r < 0)
 		fail_msg("load failed: %s\n--- input:\n%s", err.msg, text);
 	assert_int_equal(r, 0);
@@ -59,7 +60,7 @@ static void expect_load_err(const char *text, const char *want)
 	json_t *docs = (json_t *)0x1;
 	size_t *lines = (size_t *)0x1;
 	cg_error err = {0};
-	int r = yamljson_load_all_lines(text, strlen(text), "t.yaml", &docs, &lines, &err);
+	int r = yamlload_all_lines(text, strlen(text), "t.yaml", &docs, &lines, &err);
 	if (r == 0)
 		fail_msg("loaded, want error %s\n--- input:\n%s", want, text);
 	assert_int_equal(r, -1);
@@ -93,7 +94,7 @@ static void test_data_file(void **state)
 	cleanup_json json_t *docs = NULL;
 	cleanup_free size_t *lines = NULL;
 	cg_error err = {0};
-	if (yamljson_load_all_lines(text, len, name, &docs, &lines, &err) < 0)
+	if (yamlload_all_lines(text, len, name, &docs, &lines, &err) < 0)
 		fail_msg("%s", err.msg);
 	assert_json(docs, json_object_get(want, "docs"));
 	json_t *wl = json_object_get(want, "lines");
@@ -114,7 +115,7 @@ static void test_kubectl_json(void **state)
 	assert_non_null(want);
 	cleanup_json json_t *docs = NULL;
 	cg_error err = {0};
-	if (yamljson_load_all(text, len, "kubectl-list.json", &docs, &err) < 0)
+	if (yamlload_all(text, len, "kubectl-list.json", &docs, &err) < 0)
 		fail_msg("%s", err.msg);
 	assert_int_equal(json_array_size(docs), 1);
 	assert_json(json_array_get(docs, 0), want);
@@ -389,7 +390,7 @@ static void test_errors(void **state)
 	/* the name given is the one reported */
 	json_t *docs;
 	cg_error err = {0};
-	assert_int_equal(yamljson_load_all("a: [", 4, "chart/x.yaml", &docs, &err), -1);
+	assert_int_equal(yamlload_all("a: [", 4, "chart/x.yaml", &docs, &err), -1);
 	assert_string_equal(err.msg, "chart/x.yaml:2:1: did not find expected node content (while "
 				     "parsing a flow node started at line 2) (document 1)");
 }
@@ -409,7 +410,7 @@ static void test_alias_bomb(void **state)
 	clock_t t0 = clock();
 	cg_error err = {0};
 	json_t *docs = NULL;
-	assert_int_equal(yamljson_load_all(text, n, "bomb.yaml", &docs, &err), -1);
+	assert_int_equal(yamlload_all(text, n, "bomb.yaml", &docs, &err), -1);
 	assert_null(docs);
 	assert_non_null(strstr(err.msg, "aliases expand to more than 100000 nodes"));
 	assert_non_null(strstr(err.msg, "bomb.yaml:6:"));
@@ -418,7 +419,7 @@ static void test_alias_bomb(void **state)
 	char *cut = strstr(text, "lol5:");
 	assert_non_null(cut);
 	cleanup_json json_t *ok = NULL;
-	assert_int_equal(yamljson_load_all(text, (size_t)(cut - text), "ok.yaml", &ok, &err), 0);
+	assert_int_equal(yamlload_all(text, (size_t)(cut - text), "ok.yaml", &ok, &err), 0);
 	assert_int_equal(
 		json_array_size(json_array_get(json_object_get(json_array_get(ok, 0), "lol4"), 9)),
 		10);
@@ -448,12 +449,12 @@ static char *nested(int depth, bool flow)
 static void test_depth_limit(void **state)
 {
 	(void)state;
-	cleanup_free char *f64 = nested(YAMLJSON_MAX_DEPTH, true);
-	cleanup_free char *b64 = nested(YAMLJSON_MAX_DEPTH, false);
+	cleanup_free char *f64 = nested(YAMLLOAD_MAX_DEPTH, true);
+	cleanup_free char *b64 = nested(YAMLLOAD_MAX_DEPTH, false);
 	cleanup_json json_t *a = load(f64, NULL);
 	cleanup_json json_t *b = load(b64, NULL);
-	cleanup_free char *f65 = nested(YAMLJSON_MAX_DEPTH + 1, true);
-	cleanup_free char *b65 = nested(YAMLJSON_MAX_DEPTH + 1, false);
+	cleanup_free char *f65 = nested(YAMLLOAD_MAX_DEPTH + 1, true);
+	cleanup_free char *b65 = nested(YAMLLOAD_MAX_DEPTH + 1, false);
 	expect_load_err(f65, "t.yaml:1:65: nesting deeper than 64 levels (document 1)");
 	/* block mapping number 65 starts at the 65th key */
 	expect_load_err(b65, "t.yaml:65:129: nesting deeper than 64 levels (document 1)");
@@ -469,7 +470,7 @@ static char *dump(const json_t *v)
 {
 	cg_buf b = {0};
 	cg_error err = {0};
-	if (yamljson_dump(v, &b, &err) < 0)
+	if (yamldump(v, &b, &err) < 0)
 		fail_msg("dump: %s", err.msg);
 	return b.data;
 }
@@ -521,14 +522,14 @@ static void test_dump_text(void **state)
 	cg_error err = {0};
 	assert_int_equal(buf_puts(&b, "---\n"), 0);
 	cleanup_json json_t *s = json_string("x");
-	assert_int_equal(yamljson_dump(s, &b, &err), 0);
+	assert_int_equal(yamldump(s, &b, &err), 0);
 	assert_int_equal(buf_puts(&b, "---\n"), 0);
-	assert_int_equal(yamljson_dump(s, &b, &err), 0);
+	assert_int_equal(yamldump(s, &b, &err), 0);
 	cleanup_json json_t *again = load(b.data, NULL);
 	cleanup_json json_t *two = parse("[\"x\",\"x\"]");
 	assert_json(again, two);
 	buf_free(&b);
-	assert_int_equal(yamljson_dump(NULL, &b, &err), -1);
+	assert_int_equal(yamldump(NULL, &b, &err), -1);
 	/* NUL and other control bytes come back through escapes */
 	cleanup_json json_t *ctl = json_stringn("a\0b\x01\x1b\xc2\x85", 7);
 	cleanup_free char *ctl_text = dump(ctl);
@@ -607,7 +608,7 @@ static void test_round_trip_random(void **state)
 		cleanup_free char *text = dump(v);
 		json_t *docs = NULL;
 		cg_error err = {0};
-		if (yamljson_load_all(text, strlen(text), "dump", &docs, &err) < 0)
+		if (yamlload_all(text, strlen(text), "dump", &docs, &err) < 0)
 			fail_msg("case %d: %s\n%s", i, err.msg, text);
 		cleanup_json json_t *d = docs;
 		/* a null document is skipped like an empty one */
@@ -633,11 +634,11 @@ static void test_round_trip_files(void **state)
 		cleanup_free char *text = read_file(files[f], &len);
 		cleanup_json json_t *docs = NULL;
 		cg_error err = {0};
-		assert_int_equal(yamljson_load_all(text, len, files[f], &docs, &err), 0);
+		assert_int_equal(yamlload_all(text, len, files[f], &docs, &err), 0);
 		cg_buf all = {0};
 		for (size_t i = 0; i < json_array_size(docs); i++) {
 			assert_int_equal(buf_puts(&all, "---\n"), 0);
-			assert_int_equal(yamljson_dump(json_array_get(docs, i), &all, &err), 0);
+			assert_int_equal(yamldump(json_array_get(docs, i), &all, &err), 0);
 		}
 		cleanup_json json_t *back = load(all.data, NULL);
 		assert_json(back, docs);
@@ -669,5 +670,5 @@ int main(void)
 		cmocka_unit_test(test_round_trip_random),
 		cmocka_unit_test(test_round_trip_files),
 	};
-	return cmocka_run_group_tests_name("yamljson", tests, NULL, NULL);
+	return cmocka_run_group_tests_name("yaml", tests, NULL, NULL);
 }

@@ -1,10 +1,11 @@
-/* YAML <-> JSON with libyaml's event API; see yamljson.h.
+/* Loading YAML as sigs.k8s.io/yaml does, with libyaml's event API; see
+ * yamlload.h.
  *
  * Loading walks parser events rather than libyaml's document tree so that
  * every node keeps its mark for errors and alias expansion can be counted
  * (and refused) before it allocates. Aliases are deep-copied: the caller
  * may edit one place of a document without changing another. */
-#include "cli/yamljson.h"
+#include "yaml/yamlload.h"
 
 #include <errno.h>
 #include <math.h>
@@ -16,179 +17,9 @@
 #include <yaml.h>
 
 #include "common/cleanup.h"
+#include "yaml/yamlscalar.h"
 
 #define TAG_PREFIX "tag:yaml.org,2002:"
-
-/* ---- scalar resolution, shared by the loader and the dumper ---- */
-
-typedef enum { R_STR, R_NULL, R_BOOL, R_INT, R_FLOAT, R_NONJSON, R_UINT64 } rtype;
-
-typedef struct resolved {
-	rtype t;
-	bool b;
-	bool numeric; /* a string only because the number overflows */
-	json_int_t i;
-	double d;
-} resolved;
-
-static const struct {
-	const char *s;
-	rtype t;
-	bool b;
-} yaml11_words[] = {
-	{"y", R_BOOL, true},	  {"Y", R_BOOL, true},	    {"yes", R_BOOL, true},
-	{"Yes", R_BOOL, true},	  {"YES", R_BOOL, true},    {"true", R_BOOL, true},
-	{"True", R_BOOL, true},	  {"TRUE", R_BOOL, true},   {"on", R_BOOL, true},
-	{"On", R_BOOL, true},	  {"ON", R_BOOL, true},	    {"n", R_BOOL, false},
-	{"N", R_BOOL, false},	  {"no", R_BOOL, false},    {"No", R_BOOL, false},
-	{"NO", R_BOOL, false},	  {"false", R_BOOL, false}, {"False", R_BOOL, false},
-	{"FALSE", R_BOOL, false}, {"off", R_BOOL, false},   {"Off", R_BOOL, false},
-	{"OFF", R_BOOL, false},	  {"", R_NULL, false},	    {"~", R_NULL, false},
-	{"null", R_NULL, false},  {"Null", R_NULL, false},  {"NULL", R_NULL, false},
-	{".nan", R_NONJSON, 0},	  {".NaN", R_NONJSON, 0},   {".NAN", R_NONJSON, 0},
-	{".inf", R_NONJSON, 0},	  {".Inf", R_NONJSON, 0},   {".INF", R_NONJSON, 0},
-	{"+.inf", R_NONJSON, 0},  {"+.Inf", R_NONJSON, 0},  {"+.INF", R_NONJSON, 0},
-	{"-.inf", R_NONJSON, 0},  {"-.Inf", R_NONJSON, 0},  {"-.INF", R_NONJSON, 0},
-};
-
-static int digit_value(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A' + 10;
-	return 99;
-}
-
-/* Go's strconv.ParseInt(s, 0, 64), falling back to ParseUint as go-yaml v2
- * does. Returns false when s is not an integer of that syntax or does not
- * fit in 64 bits. */
-static bool parse_go_int(const char *s, resolved *r)
-{
-	bool neg = false, sign = false;
-	if (*s == '+' || *s == '-') {
-		neg = *s == '-';
-		sign = true;
-		s++;
-	}
-	if (*s == '\0')
-		return false;
-	int base = 10;
-	if (s[0] == '0') {
-		char p = s[1] | 0x20;
-		bool prefixed = s[1] != '\0' && s[2] != '\0' && (p == 'b' || p == 'o' || p == 'x');
-		base = !prefixed ? 8 : p == 'b' ? 2 : p == 'o' ? 8 : 16;
-		s += prefixed ? 2 : 1;
-	}
-	unsigned long long v = 0;
-	for (; *s != '\0'; s++) {
-		int d = digit_value(*s);
-		if (d >= base)
-			return false;
-		if (v > (~0ULL - (unsigned)d) / (unsigned)base)
-			return false;
-		v = v * (unsigned)base + (unsigned)d;
-	}
-	if (!sign && v > 0x7fffffffffffffffULL) {
-		r->t = R_UINT64;
-		return true;
-	}
-	if (v > 0x7fffffffffffffffULL + (neg ? 1 : 0))
-		return false;
-	r->t = R_INT;
-	r->i = neg ? (json_int_t)(0 - v) : (json_int_t)v;
-	return true;
-}
-
-/* go-yaml v2's ^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$ */
-static bool float_syntax(const char *s)
-{
-	size_t n;
-	s += *s == '+' || *s == '-';
-	if (*s == '.') {
-		n = strspn(++s, "0123456789");
-		if (n == 0)
-			return false;
-		s += n;
-	} else {
-		n = strspn(s, "0123456789");
-		if (n == 0)
-			return false;
-		s += n;
-		if (*s == '.')
-			s += 1 + strspn(s + 1, "0123456789");
-	}
-	if (*s == 'e' || *s == 'E') {
-		s++;
-		s += *s == '+' || *s == '-';
-		n = strspn(s, "0123456789");
-		if (n == 0)
-			return false;
-		s += n;
-	}
-	return *s == '\0';
-}
-
-/* Go's ParseFloat fails on overflow, and go-yaml then keeps the string. */
-static bool parse_float(const char *s, resolved *r)
-{
-	if (!float_syntax(s))
-		return false;
-	errno = 0;
-	double d = strtod(s, NULL);
-	if (errno == ERANGE && isinf(d)) {
-		r->numeric = true;
-		return false;
-	}
-	r->t = R_FLOAT;
-	r->d = d;
-	return true;
-}
-
-/* What a plain scalar means, following go-yaml v2's resolve(): the first
- * character decides which rules apply at all. */
-static int resolve_plain(const char *s, size_t len, resolved *r)
-{
-	memset(r, 0, sizeof(*r));
-	r->t = R_STR;
-	if (memchr(s, '\0', len) != NULL)
-		return 0;
-	char c = len ? s[0] : 'N';
-	bool digit = c >= '0' && c <= '9', sign = c == '+' || c == '-';
-	if (!digit && !sign && c != '.' && strchr("yYnNtTfFoO~", c) == NULL)
-		return 0;
-	for (size_t i = 0; i < sizeof(yaml11_words) / sizeof(yaml11_words[0]); i++) {
-		if (strlen(yaml11_words[i].s) == len && memcmp(yaml11_words[i].s, s, len) == 0) {
-			r->t = yaml11_words[i].t;
-			r->b = yaml11_words[i].b;
-			return 0;
-		}
-	}
-	if (!digit && !sign && c != '.')
-		return 0;
-	cleanup_free char *plain = malloc(len + 1);
-	if (plain == NULL)
-		return -ENOMEM;
-	if (c == '.') {
-		memcpy(plain, s, len);
-		plain[len] = '\0';
-		parse_float(plain, r);
-		return 0;
-	}
-	/* go-yaml drops every '_' before reading a number. */
-	size_t n = 0;
-	for (size_t i = 0; i < len; i++)
-		if (s[i] != '_')
-			plain[n++] = s[i];
-	plain[n] = '\0';
-	if (!parse_go_int(plain, r))
-		parse_float(plain, r);
-	return 0;
-}
-
-/* ---- loading ---- */
 
 typedef struct anchor {
 	char *name;
@@ -271,7 +102,7 @@ static json_t *scalar_value(ctx *c, const yaml_event_t *ev)
 				   : NULL;
 	bool typed = core && (strcmp(core, "null") == 0 || strcmp(core, "bool") == 0 ||
 			      strcmp(core, "int") == 0 || strcmp(core, "float") == 0);
-	resolved r = {.t = R_STR};
+	yamlscalar r = {.t = YAMLSCALAR_STR};
 	/* Quoted scalars, and tags other than the core ones, are strings
 	 * (go-yaml v2 resolves only plain scalars and resolvable tags). */
 	if (core && strcmp(core, "binary") == 0) {
@@ -279,47 +110,50 @@ static json_t *scalar_value(ctx *c, const yaml_event_t *ev)
 		return NULL;
 	}
 	if (typed || (tag == NULL && ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE)) {
-		if (resolve_plain(s, len, &r) < 0) {
+		cg_error oom;
+		if (yamlscalar_resolve(s, len, &r, &oom) < 0) {
 			fail_at(c, ev->start_mark, "out of memory");
 			return NULL;
 		}
 	}
 	if (typed) {
-		bool ok = (core[0] == 'n' && r.t == R_NULL) || (core[0] == 'b' && r.t == R_BOOL) ||
-			  (core[0] == 'i' && r.t == R_INT) ||
-			  (core[0] == 'f' && (r.t == R_FLOAT || r.t == R_INT || r.t == R_NONJSON));
+		bool ok = (core[0] == 'n' && r.t == YAMLSCALAR_NULL) ||
+			  (core[0] == 'b' && r.t == YAMLSCALAR_BOOL) ||
+			  (core[0] == 'i' && r.t == YAMLSCALAR_INT) ||
+			  (core[0] == 'f' && (r.t == YAMLSCALAR_FLOAT || r.t == YAMLSCALAR_INT ||
+					      r.t == YAMLSCALAR_NONJSON));
 		if (!ok) {
 			fail_at(c, ev->start_mark, "cannot read \"%.*s\" as !!%s",
 				(int)(len > 60 ? 60 : len), s, core);
 			return NULL;
 		}
-		if (core[0] == 'f' && r.t == R_INT) {
-			r.t = R_FLOAT;
+		if (core[0] == 'f' && r.t == YAMLSCALAR_INT) {
+			r.t = YAMLSCALAR_FLOAT;
 			r.d = (double)r.i;
 		}
 	}
 	json_t *v = NULL;
 	switch (r.t) {
-	case R_STR:
+	case YAMLSCALAR_STR:
 		v = json_stringn(s, len);
 		break;
-	case R_NULL:
+	case YAMLSCALAR_NULL:
 		v = json_null();
 		break;
-	case R_BOOL:
+	case YAMLSCALAR_BOOL:
 		v = json_boolean(r.b);
 		break;
-	case R_INT:
+	case YAMLSCALAR_INT:
 		v = json_integer(r.i);
 		break;
-	case R_FLOAT:
+	case YAMLSCALAR_FLOAT:
 		v = json_real(r.d);
 		break;
-	case R_NONJSON:
+	case YAMLSCALAR_NONJSON:
 		fail_at(c, ev->start_mark, "%.*s is a float that JSON cannot represent", (int)len,
 			s);
 		return NULL;
-	case R_UINT64:
+	case YAMLSCALAR_UINT64:
 		fail_at(c, ev->start_mark, "integer %.*s does not fit in 64 bits", (int)len, s);
 		return NULL;
 	}
@@ -508,15 +342,15 @@ static json_t *expand_alias(ctx *c, const char *name, yaml_mark_t m, int depth, 
 		anchor *a = &c->anchors[i];
 		if (strcmp(a->name, name) != 0)
 			continue;
-		if (depth + a->height > YAMLJSON_MAX_DEPTH) {
+		if (depth + a->height > YAMLLOAD_MAX_DEPTH) {
 			fail_at(c, m, "alias *%s nests deeper than %d levels", name,
-				YAMLJSON_MAX_DEPTH);
+				YAMLLOAD_MAX_DEPTH);
 			return NULL;
 		}
 		c->alias_nodes += a->nodes;
-		if (c->alias_nodes > YAMLJSON_MAX_ALIAS_NODES) {
+		if (c->alias_nodes > YAMLLOAD_MAX_ALIAS_NODES) {
 			fail_at(c, m, "aliases expand to more than %d nodes; refusing the document",
-				YAMLJSON_MAX_ALIAS_NODES);
+				YAMLLOAD_MAX_ALIAS_NODES);
 			return NULL;
 		}
 		*nodes = a->nodes;
@@ -549,8 +383,8 @@ static json_t *load_node(ctx *c, yaml_event_t *ev, int depth, size_t *nodes, int
 		anchor_name = (const char *)(ev->type == YAML_MAPPING_START_EVENT
 						     ? ev->data.mapping_start.anchor
 						     : ev->data.sequence_start.anchor);
-		if (depth + 1 > YAMLJSON_MAX_DEPTH) {
-			fail_at(c, m, "nesting deeper than %d levels", YAMLJSON_MAX_DEPTH);
+		if (depth + 1 > YAMLLOAD_MAX_DEPTH) {
+			fail_at(c, m, "nesting deeper than %d levels", YAMLLOAD_MAX_DEPTH);
 			break;
 		}
 		*height = 1;
@@ -691,11 +525,11 @@ static int load_json_stream(const char *buf, size_t len, const char *name, json_
 					    col + (size_t)(je.column > 0 ? je.column : 1), je.text,
 					    doc);
 		}
-		if (json_height(v) > YAMLJSON_MAX_DEPTH)
+		if (json_height(v) > YAMLLOAD_MAX_DEPTH)
 			return cg_error_set(
 				err, EINVAL,
 				"%s:%zu:1: nesting deeper than %d levels (document %zu)", name,
-				line, YAMLJSON_MAX_DEPTH, doc);
+				line, YAMLLOAD_MAX_DEPTH, doc);
 		if (add_doc(docs, lines, &cap, v, line) < 0)
 			return cg_error_set(err, ENOMEM, "%s: out of memory", name);
 		for (size_t i = 0; i < (size_t)je.position && off < len; i++, off++)
@@ -703,8 +537,8 @@ static int load_json_stream(const char *buf, size_t len, const char *name, json_
 	}
 }
 
-int yamljson_load_all_lines(const char *buf, size_t len, const char *name, json_t **docs,
-			    size_t **lines, cg_error *err)
+int yamlload_all_lines(const char *buf, size_t len, const char *name, json_t **docs, size_t **lines,
+		       cg_error *err)
 {
 	*docs = NULL;
 	if (lines != NULL)
@@ -738,146 +572,7 @@ int yamljson_load_all_lines(const char *buf, size_t len, const char *name, json_
 	return 0;
 }
 
-int yamljson_load_all(const char *buf, size_t len, const char *name, json_t **docs, cg_error *err)
+int yamlload_all(const char *buf, size_t len, const char *name, json_t **docs, cg_error *err)
 {
-	return yamljson_load_all_lines(buf, len, name, docs, NULL, err);
-}
-
-/* ---- dumping ---- */
-
-static int emit(yaml_emitter_t *e, yaml_event_t *ev, cg_error *err)
-{
-	if (yaml_emitter_emit(e, ev))
-		return 0;
-	return cg_error_set(err, EINVAL, "cannot write YAML: %s",
-			    e->problem ? e->problem : "emitter error");
-}
-
-/* Quoted when the plain form would read back as something else; otherwise
- * libyaml picks plain when the syntax allows it and quotes when not. A
- * string with line breaks asks for a literal block, which libyaml turns
- * into a quoted one where a block cannot hold it (keys, trailing spaces). */
-static int emit_string(yaml_emitter_t *e, const char *s, size_t n, bool key, cg_error *err)
-{
-	resolved r;
-	if (resolve_plain(s, n, &r) < 0)
-		return cg_error_set(err, ENOMEM, "out of memory");
-	yaml_scalar_style_t style = YAML_ANY_SCALAR_STYLE;
-	if (r.t != R_STR || r.numeric || (key && n == 2 && memcmp(s, "<<", 2) == 0))
-		style = YAML_SINGLE_QUOTED_SCALAR_STYLE;
-	else if (!key && memchr(s, '\n', n) != NULL)
-		style = YAML_LITERAL_SCALAR_STYLE;
-	if (n > 0x7fffffff)
-		return cg_error_set(err, E2BIG, "cannot write YAML: string too long");
-	yaml_event_t ev;
-	if (!yaml_scalar_event_initialize(&ev, NULL, NULL, (yaml_char_t *)s, (int)n, 1, 1, style))
-		return cg_error_set(err, ENOMEM, "out of memory");
-	return emit(e, &ev, err);
-}
-
-static int emit_plain(yaml_emitter_t *e, const char *s, cg_error *err)
-{
-	yaml_event_t ev;
-	if (!yaml_scalar_event_initialize(&ev, NULL, NULL, (yaml_char_t *)s, (int)strlen(s), 1, 1,
-					  YAML_PLAIN_SCALAR_STYLE))
-		return cg_error_set(err, ENOMEM, "out of memory");
-	return emit(e, &ev, err);
-}
-
-/* The shortest text that reads back as the same double, and as a float:
- * "1" would come back as an integer, so it becomes "1.0". */
-static void format_real(double d, char *out, size_t n)
-{
-	for (int prec = 15; prec <= 17; prec++) {
-		snprintf(out, n, "%.*g", prec, d);
-		if (strtod(out, NULL) == d)
-			break;
-	}
-	if (strpbrk(out, ".e") == NULL)
-		strncat(out, ".0", n - strlen(out) - 1);
-}
-
-static int dump_node(yaml_emitter_t *e, const json_t *v, cg_error *err)
-{
-	yaml_event_t ev;
-	char num[64];
-	switch (json_typeof(v)) {
-	case JSON_OBJECT: {
-		if (!yaml_mapping_start_event_initialize(&ev, NULL, NULL, 1,
-							 YAML_BLOCK_MAPPING_STYLE) ||
-		    emit(e, &ev, err) < 0)
-			return -1;
-		const char *k;
-		size_t kl;
-		json_t *x;
-		json_object_keylen_foreach((json_t *)v, k, kl, x)
-		{
-			if (emit_string(e, k, kl, true, err) < 0 || dump_node(e, x, err) < 0)
-				return -1;
-		}
-		yaml_mapping_end_event_initialize(&ev);
-		return emit(e, &ev, err);
-	}
-	case JSON_ARRAY:
-		if (!yaml_sequence_start_event_initialize(&ev, NULL, NULL, 1,
-							  YAML_BLOCK_SEQUENCE_STYLE) ||
-		    emit(e, &ev, err) < 0)
-			return -1;
-		for (size_t i = 0; i < json_array_size(v); i++)
-			if (dump_node(e, json_array_get(v, i), err) < 0)
-				return -1;
-		yaml_sequence_end_event_initialize(&ev);
-		return emit(e, &ev, err);
-	case JSON_STRING:
-		return emit_string(e, json_string_value(v), json_string_length(v), false, err);
-	case JSON_INTEGER:
-		snprintf(num, sizeof(num), "%" JSON_INTEGER_FORMAT, json_integer_value(v));
-		return emit_plain(e, num, err);
-	case JSON_REAL:
-		format_real(json_real_value(v), num, sizeof(num));
-		return emit_plain(e, num, err);
-	case JSON_TRUE:
-		return emit_plain(e, "true", err);
-	case JSON_FALSE:
-		return emit_plain(e, "false", err);
-	case JSON_NULL:
-		return emit_plain(e, "null", err);
-	}
-	return cg_error_set(err, EINVAL, "cannot write YAML: unknown JSON type");
-}
-
-static int write_buf(void *data, unsigned char *p, size_t n)
-{
-	return buf_append(data, p, n) == 0;
-}
-
-int yamljson_dump(const json_t *v, cg_buf *out, cg_error *err)
-{
-	if (v == NULL)
-		return cg_error_set(err, EINVAL, "cannot write YAML: no value");
-	yaml_emitter_t e;
-	if (!yaml_emitter_initialize(&e))
-		return cg_error_set(err, ENOMEM, "out of memory");
-	/* Into a scratch buffer, so a failure appends nothing to out. */
-	cg_buf tmp = {0};
-	yaml_emitter_set_output(&e, write_buf, &tmp);
-	yaml_emitter_set_unicode(&e, 1);
-	yaml_emitter_set_width(&e, -1);
-	yaml_event_t ev;
-	int r = 0;
-	if (!yaml_stream_start_event_initialize(&ev, YAML_UTF8_ENCODING) ||
-	    emit(&e, &ev, err) < 0 ||
-	    !yaml_document_start_event_initialize(&ev, NULL, NULL, NULL, 1) ||
-	    emit(&e, &ev, err) < 0 || dump_node(&e, v, err) < 0 ||
-	    !yaml_document_end_event_initialize(&ev, 1) || emit(&e, &ev, err) < 0 ||
-	    !yaml_stream_end_event_initialize(&ev) || emit(&e, &ev, err) < 0 ||
-	    !yaml_emitter_flush(&e))
-		r = -1;
-	yaml_emitter_delete(&e);
-	if (r == 0 && buf_append(out, tmp.data, tmp.len) < 0)
-		r = cg_error_set(err, ENOMEM, "out of memory");
-	else if (r < 0 && err != NULL && err->msg[0] == '\0')
-		cg_error_set(err, ENOMEM, "cannot write YAML: out of memory");
-	buf_free(&tmp);
-	return r;
+	return yamlload_all_lines(buf, len, name, docs, NULL, err);
 }
