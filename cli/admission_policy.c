@@ -18,6 +18,7 @@
 
 #include "admission/render.h"
 #include "cli/commands.h"
+#include "cli/opts.h"
 #include "common/buf.h"
 #include "common/cleanup.h"
 #include "policy/k8sname.h"
@@ -126,7 +127,7 @@ int cmd_admission_policy(int argc, char **argv)
 	admission_opts o = {.name = "capgate"};
 	bool as_json = false;
 	int c;
-	optind = 1;
+	opts_begin(argv, "capgate admission-policy");
 	while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'p':

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "cli/commands.h"
+#include "cli/opts.h"
 #include "common/buf.h"
 #include "common/cleanup.h"
 #include "json/jsonpatch_apply.h"
@@ -361,7 +362,7 @@ int cmd_check(int argc, char **argv)
 	const char *policy_path = NULL, *old_path = NULL;
 	struct check ck = {.out = OUT_REPORT, .operation = "CREATE", .subresource = ""};
 	int c;
-	optind = 1;
+	opts_begin(argv, "capgate check");
 	while ((c = getopt_long(argc, argv, "p:o:n:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'p':

@@ -4,8 +4,8 @@
 #define CG_COMMANDS_H
 
 int cmd_check(int argc, char **argv);		 /* cli/check.c */
-int cmd_serve(int argc, char **argv);		 /* server/cmd_serve.c */
-int cmd_certs(int argc, char **argv);		 /* certs/cmd_certs.c */
+int cmd_serve(int argc, char **argv);		 /* cli/serve.c */
+int cmd_certs(int argc, char **argv);		 /* cli/certs.c */
 int cmd_manifests(int argc, char **argv);	 /* cli/manifests.c */
 int cmd_scc(int argc, char **argv);		 /* cli/manifests.c */
 int cmd_admission_policy(int argc, char **argv); /* cli/admission_policy.c */

@@ -13,8 +13,8 @@
  * Objects are built as jansson trees and written by yamldump, which
  * quotes every string a YAML 1.1 reader would take for another type.
  */
-#include <ctype.h>
 #include <errno.h>
+#include <getopt.h>
 #include <jansson.h>
 #include <openssl/evp.h>
 #include <stdio.h>
@@ -23,10 +23,12 @@
 
 #include "certs/certs.h"
 #include "cli/commands.h"
+#include "cli/opts.h"
 #include "cli/policy_image.h"
 #include "common/buf.h"
 #include "common/cleanup.h"
 #include "common/error.h"
+#include "policy/k8sname.h"
 #include "policy/policy.h"
 #include "yaml/yamldump.h"
 
@@ -53,67 +55,6 @@ CG_MUST_CHECK static int read_file(const char *path, char **out, size_t *len, cg
 	*len = n;
 	*out = cg_steal(buf);
 	return 0;
-}
-
-/* A Kubernetes namespace name is a DNS-1123 label. */
-static bool is_dns_label(const char *s)
-{
-	size_t n = strlen(s);
-	if (n == 0 || n > 63 || s[0] == '-' || s[n - 1] == '-')
-		return false;
-	for (size_t i = 0; i < n; i++)
-		if (!(islower((unsigned char)s[i]) || isdigit((unsigned char)s[i]) || s[i] == '-'))
-			return false;
-	return true;
-}
-
-/* Matches "--name VALUE" and "--name=VALUE"; advances *i past the value. */
-static bool opt(int argc, char **argv, int *i, const char *name, const char **val)
-{
-	size_t n = strlen(name);
-	if (strncmp(argv[*i], name, n) != 0)
-		return false;
-	if (argv[*i][n] == '=') {
-		*val = argv[*i] + n + 1;
-		return true;
-	}
-	if (argv[*i][n] != '\0')
-		return false;
-	*val = *i + 1 < argc ? argv[++*i] : NULL;
-	return true;
-}
-
-struct option_slot {
-	const char *name;
-	const char **value;
-};
-
-/* Fills the slots from argv. Returns -1 to go on, else the exit code (0 for
- * --help, 2 for a usage error). */
-static int parse_options(int argc, char **argv, const struct option_slot *slots, const char *usage)
-{
-	const char *cmd = argv[0];
-	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-			fputs(usage, stdout);
-			return 0;
-		}
-		const struct option_slot *s = slots;
-		const char *val = NULL;
-		const char *arg = argv[i];
-		while (s->name && !opt(argc, argv, &i, s->name, &val))
-			s++;
-		if (s->name == NULL) {
-			fprintf(stderr, "capgate %s: unknown argument \"%s\"\n%s", cmd, arg, usage);
-			return 2;
-		}
-		if (val == NULL) {
-			fprintf(stderr, "capgate %s: %s needs a value\n", cmd, s->name);
-			return 2;
-		}
-		*s->value = val;
-	}
-	return -1;
 }
 
 /* ---- output ----------------------------------------------------------- */
@@ -401,24 +342,56 @@ static const char manifests_usage[] =
 
 int cmd_manifests(int argc, char **argv)
 {
+	static const struct option opts[] = {
+		{"namespace", required_argument, NULL, 'n'},
+		{"policy", required_argument, NULL, 'p'},
+		{"ca-bundle", required_argument, NULL, 'c'},
+		{"image", required_argument, NULL, 'i'},
+		{"output", required_argument, NULL, 'o'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
 	const char *policy_path = NULL, *ca_path = NULL, *out = NULL;
 	render_opts o = {.image = DEFAULT_IMAGE};
 	cg_error err = {0};
-	const struct option_slot slots[] = {{"--namespace", &o.ns},
-					    {"--policy", &policy_path},
-					    {"--ca-bundle", &ca_path},
-					    {"--image", &o.image},
-					    {"-o", &out},
-					    {NULL, NULL}};
-	int rc = parse_options(argc, argv, slots, manifests_usage);
-	if (rc >= 0)
-		return rc;
+	opts_begin(argv, "capgate manifests");
+	for (int c; (c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1;) {
+		switch (c) {
+		case 'n':
+			o.ns = optarg;
+			break;
+		case 'p':
+			policy_path = optarg;
+			break;
+		case 'c':
+			ca_path = optarg;
+			break;
+		case 'i':
+			o.image = optarg;
+			break;
+		case 'o':
+			/* "-o=json" worked before these options were getopt's. */
+			out = optarg[0] == '=' ? optarg + 1 : optarg;
+			break;
+		case 'h':
+			fputs(manifests_usage, stdout);
+			return 0;
+		default:
+			fputs(manifests_usage, stderr);
+			return 2;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "capgate manifests: unexpected argument \"%s\"\n%s", argv[optind],
+			manifests_usage);
+		return 2;
+	}
 	bool as_json;
 	if (o.ns == NULL) {
 		fprintf(stderr, "capgate manifests: --namespace is required\n%s", manifests_usage);
 		return 2;
 	}
-	if (!is_dns_label(o.ns)) {
+	if (!k8sname_is_dns_label(o.ns, strlen(o.ns))) {
 		fprintf(stderr,
 			"capgate manifests: --namespace \"%s\" is not a namespace name "
 			"(lower-case letters, digits, '-', at most 63)\n",
@@ -579,17 +552,45 @@ static const char scc_usage[] =
 
 int cmd_scc(int argc, char **argv)
 {
+	static const struct option opts[] = {
+		{"policy", required_argument, NULL, 'p'},
+		{"name", required_argument, NULL, 'N'},
+		{"output", required_argument, NULL, 'o'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
 	const char *policy_path = NULL, *name = SERVICE_NAME, *out = NULL;
-	const struct option_slot slots[] = {
-		{"--policy", &policy_path}, {"--name", &name}, {"-o", &out}, {NULL, NULL}};
-	int rc = parse_options(argc, argv, slots, scc_usage);
-	if (rc >= 0)
-		return rc;
+	opts_begin(argv, "capgate scc");
+	for (int c; (c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1;) {
+		switch (c) {
+		case 'p':
+			policy_path = optarg;
+			break;
+		case 'N':
+			name = optarg;
+			break;
+		case 'o':
+			/* "-o=json" worked before these options were getopt's. */
+			out = optarg[0] == '=' ? optarg + 1 : optarg;
+			break;
+		case 'h':
+			fputs(scc_usage, stdout);
+			return 0;
+		default:
+			fputs(scc_usage, stderr);
+			return 2;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "capgate scc: unexpected argument \"%s\"\n%s", argv[optind],
+			scc_usage);
+		return 2;
+	}
 	if (policy_path == NULL) {
 		fprintf(stderr, "capgate scc: --policy is required\n%s", scc_usage);
 		return 2;
 	}
-	if (!is_dns_label(name)) {
+	if (!k8sname_is_dns_label(name, strlen(name))) {
 		fprintf(stderr, "capgate scc: --name \"%s\" is not a valid SCC name\n", name);
 		return 2;
 	}

@@ -9,6 +9,7 @@
 
 #include "certs/certs.h"
 #include "cli/commands.h"
+#include "cli/opts.h"
 #include "common/cleanup.h"
 
 #define WARN_DAYS 30
@@ -68,16 +69,6 @@ static void usage_cabundle(FILE *f)
 		   "caBundle of a webhook configuration wants it.\n");
 }
 
-/* getopt's own messages would be prefixed with the subcommand alone
- * ("create: ..."); say which command and which argument instead. */
-static int bad_option(char **argv, void (*usage_fn)(FILE *))
-{
-	fprintf(stderr, "capgate certs %s: unknown option or missing value: \"%s\"\n", argv[0],
-		argv[optind - 1]);
-	usage_fn(stderr);
-	return 2;
-}
-
 static int parse_days(const char *s, int *out)
 {
 	char *end = NULL;
@@ -111,8 +102,7 @@ static int run_create(int argc, char **argv)
 	}
 	o.dns = dns;
 	o.ips = ips;
-	optind = 0;
-	opterr = 0;
+	opts_begin(argv, "capgate certs create");
 	for (int c; (c = getopt_long(argc, argv, "h", opts, NULL)) != -1;) {
 		switch (c) {
 		case 's':
@@ -156,7 +146,8 @@ static int run_create(int argc, char **argv)
 			}
 			break;
 		default:
-			return bad_option(argv, usage_create);
+			usage_create(stderr);
+			return 2;
 		}
 	}
 	const char *missing = o.service == NULL	    ? "--service"
@@ -276,8 +267,7 @@ static int run_inspect(int argc, char **argv)
 		{NULL, 0, NULL, 0},
 	};
 	const char *key = NULL, *service = NULL, *ns = NULL;
-	optind = 0;
-	opterr = 0;
+	opts_begin(argv, "capgate certs inspect");
 	for (int c; (c = getopt_long(argc, argv, "h", opts, NULL)) != -1;) {
 		switch (c) {
 		case 'k':
@@ -293,7 +283,8 @@ static int run_inspect(int argc, char **argv)
 			usage_inspect(stdout);
 			return 0;
 		default:
-			return bad_option(argv, usage_inspect);
+			usage_inspect(stderr);
+			return 2;
 		}
 	}
 	if ((service == NULL) != (ns == NULL)) {
@@ -335,14 +326,14 @@ static int run_cabundle(int argc, char **argv)
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
-	optind = 0;
-	opterr = 0;
+	opts_begin(argv, "capgate certs cabundle");
 	for (int c; (c = getopt_long(argc, argv, "h", opts, NULL)) != -1;) {
 		if (c == 'h') {
 			usage_cabundle(stdout);
 			return 0;
 		}
-		return bad_option(argv, usage_cabundle);
+		usage_cabundle(stderr);
+		return 2;
 	}
 	if (argc - optind != 1) {
 		fprintf(stderr, "capgate certs cabundle: expected exactly one FILE\n");
