@@ -23,9 +23,10 @@
 
 #include "certs/certs_internal.h"
 #include "common/cleanup.h"
+#include "common/file.h"
 
 /* PEM files are small; anything bigger is not what the user meant. */
-#define MAX_PEM_SIZE (1024 * 1024)
+#define MAX_PEM_SIZE ((size_t)1 << 20)
 
 void certs_ssl_reason(char *out, size_t n)
 {
@@ -35,42 +36,6 @@ void certs_ssl_reason(char *out, size_t n)
 	else
 		ERR_error_string_n(e, out, n);
 	ERR_clear_error();
-}
-
-int certs_read_file(const char *path, char **data, size_t *len, cg_error *err)
-{
-	cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return cg_error_set(err, errno, "%s: cannot open: %s", path, strerror(errno));
-	struct stat st;
-	if (fstat(fd, &st) < 0)
-		return cg_error_set(err, errno, "%s: cannot stat: %s", path, strerror(errno));
-	if (!S_ISREG(st.st_mode))
-		return cg_error_set(err, EINVAL, "%s: not a regular file", path);
-	if (st.st_size > MAX_PEM_SIZE)
-		return cg_error_set(err, EFBIG, "%s: larger than %d bytes, not a PEM file", path,
-				    MAX_PEM_SIZE);
-	cleanup_free char *buf = malloc((size_t)st.st_size + 1);
-	if (buf == NULL)
-		return cg_error_set(err, ENOMEM, "%s: out of memory", path);
-	size_t got = 0;
-	while (got < (size_t)st.st_size) {
-		ssize_t r = read(fd, buf + got, (size_t)st.st_size - got);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0)
-			return cg_error_set(err, errno, "%s: cannot read: %s", path,
-					    strerror(errno));
-		if (r == 0)
-			break;
-		got += (size_t)r;
-	}
-	if (got == 0)
-		return cg_error_set(err, EINVAL, "%s: empty file", path);
-	buf[got] = '\0';
-	*len = got;
-	*data = cg_steal(buf);
-	return 0;
 }
 
 /* Never prompt on the terminal for a passphrase: a server must not block,
@@ -85,7 +50,7 @@ static int load_cert(const char *path, X509 **out, cg_error *err)
 {
 	cleanup_free char *data = NULL;
 	size_t len = 0;
-	if (certs_read_file(path, &data, &len, err) < 0)
+	if (file_read(path, MAX_PEM_SIZE, FILE_REGULAR | FILE_NONEMPTY, &data, &len, err) < 0)
 		return -1;
 	cleanup_bio BIO *bio = BIO_new_mem_buf(data, (int)len);
 	if (bio == NULL)
@@ -117,7 +82,7 @@ static int load_key(const char *path, EVP_PKEY **out, cg_error *err)
 {
 	cleanup_free char *data = NULL;
 	size_t len = 0;
-	if (certs_read_file(path, &data, &len, err) < 0)
+	if (file_read(path, MAX_PEM_SIZE, FILE_REGULAR | FILE_NONEMPTY, &data, &len, err) < 0)
 		return -1;
 	cleanup_bio BIO *bio = BIO_new_mem_buf(data, (int)len);
 	if (bio == NULL)
@@ -352,7 +317,7 @@ int certs_cabundle(const char *pem_path, char **out, cg_error *err)
 {
 	cleanup_free char *data = NULL;
 	size_t len = 0;
-	if (certs_read_file(pem_path, &data, &len, err) < 0)
+	if (file_read(pem_path, MAX_PEM_SIZE, FILE_REGULAR | FILE_NONEMPTY, &data, &len, err) < 0)
 		return -1;
 	cleanup_bio BIO *bio = BIO_new_mem_buf(data, (int)len);
 	if (bio == NULL)

@@ -13,9 +13,6 @@
 
 #include "common/error.h"
 
-/* Reads a whole (small) regular file into a NUL-terminated *data. */
-int certs_read_file(const char *path, char **data, size_t *len, cg_error *err) CG_MUST_CHECK;
-
 /* The last OpenSSL error as text; empties the thread's error queue. */
 void certs_ssl_reason(char *out, size_t n);
 

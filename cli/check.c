@@ -14,11 +14,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli/commands.h"
 #include "cli/opts.h"
 #include "common/buf.h"
 #include "common/cleanup.h"
+#include "common/file.h"
 #include "json/jsonpatch_apply.h"
 #include "policy/engine.h"
 #include "policy/policy.h"
@@ -62,28 +64,12 @@ static void usage(FILE *f)
 		   "is not compliant where capgate may not change it), 2 bad input or policy.\n");
 }
 
-/* Reads a whole file ("-" is stdin). */
-static int read_all(const char *path, cg_buf *b, cg_error *err)
+/* Reads a whole file ("-" is stdin) into *data (free() it). */
+static int read_all(const char *path, char **data, size_t *len, cg_error *err)
 {
-	cleanup_fclose FILE *owned = NULL;
-	FILE *f = stdin;
-	if (strcmp(path, "-") != 0) {
-		if ((owned = fopen(path, "rb")) == NULL)
-			return cg_error_set(err, errno, "%s: %s", path, strerror(errno));
-		f = owned;
-	}
-	char chunk[65536];
-	size_t n;
-	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
-		if (b->len + n > CHECK_MAX_INPUT)
-			return cg_error_set(err, EFBIG, "%s: larger than %u bytes", path,
-					    CHECK_MAX_INPUT);
-		if (buf_append(b, chunk, n) < 0)
-			return cg_error_set(err, ENOMEM, "%s: out of memory", path);
-	}
-	if (ferror(f))
-		return cg_error_set(err, EIO, "%s: read error", path);
-	return 0;
+	if (strcmp(path, "-") == 0)
+		return file_read_fd(STDIN_FILENO, path, CHECK_MAX_INPUT, 0, data, len, err);
+	return file_read(path, CHECK_MAX_INPUT, 0, data, len, err);
 }
 
 static const char *meta_str(json_t *obj, const char *key)
@@ -256,14 +242,14 @@ static int emit(struct check *ck, json_t *doc, cg_error *err)
 
 static int check_file(struct check *ck, const char *path, cg_error *err)
 {
-	cg_buf in = {0};
+	cleanup_free char *in = NULL;
+	size_t in_len = 0;
 	json_t *docs = NULL;
 	size_t *lines = NULL;
 	const char *name = strcmp(path, "-") == 0 ? "<stdin>" : path;
-	int rc = read_all(path, &in, err);
+	int rc = read_all(path, &in, &in_len, err);
 	if (rc == 0)
-		rc = yamlload_all_lines(in.data ? in.data : "", in.len, name, &docs, &lines, err);
-	buf_free(&in);
+		rc = yamlload_all_lines(in, in_len, name, &docs, &lines, err);
 	size_t i;
 	json_t *doc;
 	json_array_foreach(docs, i, doc)
@@ -311,12 +297,12 @@ static int check_file(struct check *ck, const char *path, cg_error *err)
 /* Every object of a file, List items included, as one array. */
 static int load_objects(const char *path, json_t **out, cg_error *err)
 {
-	cg_buf in = {0};
+	cleanup_free char *in = NULL;
+	size_t in_len = 0;
 	json_t *docs = NULL;
-	int rc = read_all(path, &in, err);
+	int rc = read_all(path, &in, &in_len, err);
 	if (rc == 0)
-		rc = yamlload_all(in.data ? in.data : "", in.len, path, &docs, err);
-	buf_free(&in);
+		rc = yamlload_all(in, in_len, path, &docs, err);
 	if (rc < 0)
 		return rc;
 	json_t *all = json_array();
@@ -339,12 +325,11 @@ static int load_policy(const char *path, cg_policy **p, cg_error *err)
 {
 	if (path == NULL)
 		return policy_load_default(p, err);
-	cg_buf b = {0};
-	int rc = read_all(path, &b, err);
-	if (rc == 0)
-		rc = policy_load(b.data ? b.data : "", b.len, path, p, err);
-	buf_free(&b);
-	return rc;
+	cleanup_free char *text = NULL;
+	size_t len = 0;
+	if (read_all(path, &text, &len, err) < 0)
+		return -1;
+	return policy_load(text, len, path, p, err);
 }
 
 int cmd_check(int argc, char **argv)

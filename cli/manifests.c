@@ -28,34 +28,14 @@
 #include "common/buf.h"
 #include "common/cleanup.h"
 #include "common/error.h"
+#include "common/file.h"
 #include "policy/k8sname.h"
 #include "policy/policy.h"
 #include "yaml/yamldump.h"
 
 #define SERVICE_NAME  "capgate"
 #define DEFAULT_IMAGE "capgate:0.1.0"
-#define MAX_FILE_SIZE (4 << 20)
-
-/* ---- input ------------------------------------------------------------ */
-
-CG_MUST_CHECK static int read_file(const char *path, char **out, size_t *len, cg_error *err)
-{
-	cleanup_fclose FILE *f = fopen(path, "rb");
-	if (f == NULL)
-		return cg_error_set(err, errno, "%s: %s", path, strerror(errno));
-	cleanup_free char *buf = malloc(MAX_FILE_SIZE + 1);
-	if (buf == NULL)
-		return cg_error_set(err, ENOMEM, "%s: out of memory", path);
-	size_t n = fread(buf, 1, MAX_FILE_SIZE + 1, f);
-	if (ferror(f))
-		return cg_error_set(err, EIO, "%s: read error", path);
-	if (n > MAX_FILE_SIZE)
-		return cg_error_set(err, EFBIG, "%s: larger than %d bytes", path, MAX_FILE_SIZE);
-	buf[n] = '\0';
-	*len = n;
-	*out = cg_steal(buf);
-	return 0;
-}
+#define MAX_FILE_SIZE ((size_t)4 << 20)
 
 /* ---- output ----------------------------------------------------------- */
 
@@ -114,7 +94,7 @@ CG_MUST_CHECK static int load_policy(const char *path, char **text, size_t *len,
 			return cg_error_set(err, ENOMEM, "out of memory");
 		return policy_load_default(p, err);
 	}
-	if (read_file(path, text, len, err) < 0)
+	if (file_read(path, MAX_FILE_SIZE, 0, text, len, err) < 0)
 		return -1;
 	return policy_load(*text, *len, path, p, err);
 }
@@ -318,7 +298,8 @@ CG_MUST_CHECK static int read_ca_bundle(const char *path, char **out, cg_error *
 	cleanup_free char *pem = NULL;
 	size_t len;
 	certs_info info;
-	if (read_file(path, &pem, &len, err) < 0 || certs_inspect(path, NULL, &info, err) < 0)
+	if (file_read(path, MAX_FILE_SIZE, 0, &pem, &len, err) < 0 ||
+	    certs_inspect(path, NULL, &info, err) < 0)
 		return -1;
 	if (!info.is_ca)
 		fprintf(stderr, "capgate manifests: warning: %s is not a CA certificate (%s)\n",

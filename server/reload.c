@@ -13,8 +13,8 @@
 #include <unistd.h>
 
 #include "certs/certs.h"
-#include "common/buf.h"
 #include "common/cleanup.h"
+#include "common/file.h"
 #include "server/log.h"
 #include "server/metrics.h"
 #include "server/tlscert.h"
@@ -25,7 +25,7 @@ extern char **environ;
 #define CHECK_DEADLINE_MS 5000
 
 /* A policy is a few KB; anything near this is not one. */
-#define POLICY_MAX_BYTES (4u << 20)
+#define POLICY_MAX_BYTES ((size_t)4 << 20)
 
 /* A pair refused for a reason that time can cure (not yet valid: the
  * issuer's clock is ahead) is tried again this many polls later even when
@@ -70,38 +70,15 @@ static bool sig_same(const file_sig *a, const file_sig *b)
 	       a->ctime.tv_sec == b->ctime.tv_sec && a->ctime.tv_nsec == b->ctime.tv_nsec;
 }
 
-static int read_file(const char *path, cg_buf *out, cg_error *err)
-{
-	cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return cg_error_set(err, errno, "%s: %s", path, strerror(errno));
-	char chunk[16384];
-	for (;;) {
-		ssize_t n = read(fd, chunk, sizeof(chunk));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return cg_error_set(err, errno, "%s: %s", path, strerror(errno));
-		if (n == 0)
-			return 0;
-		if (out->len + (size_t)n > POLICY_MAX_BYTES)
-			return cg_error_set(err, EFBIG, "%s: larger than %u bytes", path,
-					    POLICY_MAX_BYTES);
-		if (buf_append(out, chunk, (size_t)n) < 0)
-			return cg_error_set(err, ENOMEM, "%s: out of memory", path);
-	}
-}
-
 static int load_policy(const char *path, cg_policy **out, cg_error *err)
 {
 	if (path == NULL)
 		return policy_load_default(out, err);
-	cg_buf b = {0};
-	int r = read_file(path, &b, err);
-	if (r >= 0)
-		r = policy_load(b.data ? b.data : "", b.len, path, out, err);
-	buf_free(&b);
-	return r;
+	cleanup_free char *text = NULL;
+	size_t len = 0;
+	if (file_read(path, POLICY_MAX_BYTES, 0, &text, &len, err) < 0)
+		return -1;
+	return policy_load(text, len, path, out, err);
 }
 
 /* One read with a deadline: bytes read, 0 at EOF, -1 on error or when

@@ -73,7 +73,7 @@ printf 'apiVersion: v1\nmetadata: {name: x}\n' >"$T/nokind.yaml"
 expect "check: a document without kind exits 2 naming it" 2 "" "nokind.yaml: document 1.*no kind" -- check "$T/nokind.yaml"
 printf 'apiVersion: v1\nkind: Pod\nmetadata: {name: x}\nspec: {containers: notalist}\n' >"$T/shape.yaml"
 expect "check: a pod spec of the wrong shape exits 2 and says what" 2 "" "cannot judge.*containers is not a list" -- check "$T/shape.yaml"
-expect "check: a missing file exits 2" 2 "" "nosuchfile.yaml: No such file" -- check "$T/nosuchfile.yaml"
+expect "check: a missing file exits 2" 2 "" "nosuchfile.yaml: cannot open: No such file" -- check "$T/nosuchfile.yaml"
 expect "check: no input exits 2" 2 "" "no input" -- check
 expect "check: unknown -o exits 2" 2 "" "-o must be report, patch, yaml or json" -- check -o xml $POD
 
