@@ -5,6 +5,9 @@
 # earlier runs). `make fuzz` runs the long version. Needs clang with
 # libFuzzer: installed through mk/deps.sh when missing, skipped when that is
 # not possible. Takes about 35 s once the harnesses are built.
+# FUZZ_REQUIRED=1 (for CI): clang being unavailable is a failure, not a skip:
+# the selective JSON parser (json/jsonsel.c) is kept only because
+# fuzz_jsonsel holds it to json_loadb on every run.
 set -u
 cd "$(dirname "$0")/../.."
 secs=${FUZZ_TEST_SECONDS:-6}
@@ -21,6 +24,10 @@ if ! have_fuzzer; then
 	sh mk/deps.sh clang libclang-rt-14-dev >/dev/null 2>&1
 fi
 if ! have_fuzzer; then
+	if [ -n "${FUZZ_REQUIRED:-}" ]; then
+		echo "not ok - fuzz: clang with libFuzzer (-fsanitize=fuzzer) is not available"
+		exit 1
+	fi
 	echo "ok - fuzz # SKIP clang with libFuzzer (-fsanitize=fuzzer) is not available"
 	exit 0
 fi
