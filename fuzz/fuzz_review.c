@@ -22,7 +22,7 @@
 #include "policy/jsonpatch.h"
 #include "policy/jsonsel.h"
 #include "policy/policy.h"
-#include "policy/review.h"
+#include "server/review.h"
 
 #define OWN_INIT "capgate-ambient-install"
 

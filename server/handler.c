@@ -1,5 +1,6 @@
 #include "server/handler.h"
 
+#include <errno.h>
 #include <malloc.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -10,11 +11,11 @@
 
 #include "common/arena.h"
 #include "common/budget.h"
-#include "policy/review.h"
 #include "server/conns.h"
 #include "server/log.h"
 #include "server/metrics.h"
 #include "server/mtls.h"
+#include "server/review.h"
 
 enum route { ROUTE_NONE, ROUTE_MUTATE, ROUTE_VALIDATE, ROUTE_HEALTHZ, ROUTE_READYZ, ROUTE_METRICS };
 static const char *const route_names[] = {"none",    "mutate", "validate",
@@ -189,7 +190,7 @@ static void log_review(const request *rq, const review_summary *sum, uint64_t us
 		  sum->decision != NULL ? "review" : "request refused");
 	log_str(&l, "endpoint", rq->endpoint == REVIEW_MUTATE ? "mutate" : "validate");
 	if (sum->decision == NULL)
-		log_int(&l, "status", 400);
+		log_int(&l, "status", err->code == ENOMEM ? 500 : 400);
 	log_str(&l, "uid", sum->uid);
 	log_str(&l, "namespace", sum->namespace);
 	log_str(&l, "kind", sum->kind);
@@ -243,17 +244,19 @@ static enum MHD_Result answer_review(handler *h, struct MHD_Connection *c, reque
 		return send_refusal(h, c, rq->refusal, method, url, rq->hname, rq->hvalue, rq->why);
 	}
 	if (r < 0) {
+		/* review_handle fills err on every failure: out of memory is
+		 * the server's fault (500), anything else the body's (400). */
 		buf_free(&out);
 		sum.decision = NULL;
-		if (err.msg[0] == '\0')
-			cg_error_set(&err, 0, "not an AdmissionReview");
 		uint64_t us = micros_since(&t0);
 		metrics_review(rq->endpoint, &sum, us, rq->len);
 		log_review(rq, &sum, us, &err);
 		char text[sizeof(err.msg) + 1];
 		int n = snprintf(text, sizeof(text), "%s\n", err.msg);
-		return respond(h, c, MHD_HTTP_BAD_REQUEST, "text/plain; charset=utf-8", text,
-			       (size_t)n, false, NULL, NULL, false);
+		return respond(
+			h, c,
+			err.code == ENOMEM ? MHD_HTTP_INTERNAL_SERVER_ERROR : MHD_HTTP_BAD_REQUEST,
+			"text/plain; charset=utf-8", text, (size_t)n, false, NULL, NULL, false);
 	}
 	char *body = out.data; /* handed to MHD, which frees it */
 	out.data = NULL;

@@ -1,6 +1,6 @@
 /* The HTTPS side of the webhook: libmicrohttpd with GnuTLS, routing,
  * limits, and the mapping of every outcome to an HTTP status. The engine
- * behind it (policy/review.h) knows nothing of HTTP.
+ * behind it (server/review.h) knows nothing of HTTP.
  *
  *   POST /mutate, /validate   AdmissionReview in, AdmissionReview out (200);
  *                             400 not a review, 413 body too large,
