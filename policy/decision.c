@@ -103,7 +103,7 @@ bool decision_scc_allows_installer(const decision *c)
 	if (!c->openshift)
 		return true;
 	const policy_scc *s = c->scc;
-	caps_set setfcap = CAPS_BIT(31);
+	caps_set setfcap = CAPS_BIT(CAPS_SETFCAP);
 	return s != NULL && s->root && !(s->required_drop & setfcap) &&
 	       ((s->allowed & (setfcap | CAPS_BIT(CAPS_ALL))) || (s->default_add & setfcap)) &&
 	       policy_scc_allows_volume(s, "emptyDir");

@@ -14,18 +14,15 @@
 #include "policy/container.h"
 #include "policy/patch.h"
 
-#define CAP_NET_BIND_SERVICE 10
-
 /* The capabilities containerd gives every container that does not drop
  * them (pkg/oci/spec.go defaultUnixCaps; CRI-O's default set is a subset),
  * most likely needed first: a root process that switches user or fixes
  * file ownership (nginx's master, most entrypoint scripts) needs the first
  * three. */
 static const int runtime_defaults[] = {
-	0 /* CHOWN */,	     7 /* SETUID */,	   6 /* SETGID */, 1 /* DAC_OVERRIDE */,
-	3 /* FOWNER */,	     4 /* FSETID */,	   5 /* KILL */,   13 /* NET_RAW */,
-	18 /* SYS_CHROOT */, 8 /* SETPCAP */,	   27 /* MKNOD */, 29 /* AUDIT_WRITE */,
-	31 /* SETFCAP */,    CAP_NET_BIND_SERVICE,
+	CAPS_CHOWN,  CAPS_SETUID,      CAPS_SETGID,  CAPS_DAC_OVERRIDE,	    CAPS_FOWNER,
+	CAPS_FSETID, CAPS_KILL,	       CAPS_NET_RAW, CAPS_SYS_CHROOT,	    CAPS_SETPCAP,
+	CAPS_MKNOD,  CAPS_AUDIT_WRITE, CAPS_SETFCAP, CAPS_NET_BIND_SERVICE,
 };
 
 static caps_set runtime_default_set(void)
@@ -211,7 +208,7 @@ int judge_root(decision *c, decision_ctr *ct)
 	long long port = 0;
 	if (container_low_port(c, ct, &port) < 0)
 		return -1;
-	caps_set nbs = CAPS_BIT(CAP_NET_BIND_SERVICE);
+	caps_set nbs = CAPS_BIT(CAPS_NET_BIND_SERVICE);
 	bool kept = false, refused = false;
 	if (port > 0 && !(ct->drop_specific & nbs) && !(ct->keep & nbs)) {
 		/* Root binds ports below 1024 with NET_BIND_SERVICE, which the

@@ -42,12 +42,10 @@
 #include "policy/patch.h"
 #include "policy/wrapper.h"
 
-#define CAP_NET_BIND_SERVICE 10
-#define CAP_NET_RAW	     13
-#define SYSCTL_PORT	     "net.ipv4.ip_unprivileged_port_start"
-#define SYSCTL_PING	     "net.ipv4.ping_group_range"
-#define APPLIED_ANNOTATION   "capgate.dev/applied"
-#define OPEN_PING_MAX	     2147483647LL /* containerd's "0 2147483647" */
+#define SYSCTL_PORT	   "net.ipv4.ip_unprivileged_port_start"
+#define SYSCTL_PING	   "net.ipv4.ping_group_range"
+#define APPLIED_ANNOTATION "capgate.dev/applied"
+#define OPEN_PING_MAX	   2147483647LL /* containerd's "0 2147483647" */
 
 /* What one need comes to: nobody can meet it, the pod or the runtime
  * already does, or capgate sets the pod sysctl. */
@@ -238,7 +236,7 @@ static void report_sysctl(nonroot_state *st, decision *c, decision_ctr *ct, caps
 	}
 	/* Where NET_RAW is kept, the wrapper (netRaw: raw) could give raw
 	 * sockets; where it is not allowed, nothing could. */
-	if (by_sysctl & allowed & CAPS_BIT(CAP_NET_RAW))
+	if (by_sysctl & allowed & CAPS_BIT(CAPS_NET_RAW))
 		decision_warn(c,
 			      "%s: ping_group_range allows ICMP echo only; raw sockets still need "
 			      "NET_RAW (nonRoot.netRaw: raw)",
@@ -270,17 +268,17 @@ int nonroot_judge(nonroot_state *st, decision *c, decision_ctr *ct)
 	bool host_net = json_is_true(json_object_get(c->pod_spec, "hostNetwork"));
 	caps_set allowed = asked & ct->keep, met = 0, by_sysctl = 0;
 	int r;
-	if (asked & CAPS_BIT(CAP_NET_BIND_SERVICE)) {
+	if (asked & CAPS_BIT(CAPS_NET_BIND_SERVICE)) {
 		if ((r = port_need(st, c, ct, pod_level, host_net)) < 0)
 			return r;
-		met |= r == NEED_MET ? CAPS_BIT(CAP_NET_BIND_SERVICE) : 0;
-		by_sysctl |= r == NEED_SYSCTL ? CAPS_BIT(CAP_NET_BIND_SERVICE) : 0;
+		met |= r == NEED_MET ? CAPS_BIT(CAPS_NET_BIND_SERVICE) : 0;
+		by_sysctl |= r == NEED_SYSCTL ? CAPS_BIT(CAPS_NET_BIND_SERVICE) : 0;
 	}
-	if ((asked & CAPS_BIT(CAP_NET_RAW)) && nr->net_raw_use == POLICY_NET_RAW_PING) {
+	if ((asked & CAPS_BIT(CAPS_NET_RAW)) && nr->net_raw_use == POLICY_NET_RAW_PING) {
 		if ((r = ping_need(st, c, ct, pod_level, host_net)) < 0)
 			return r;
-		met |= r == NEED_MET ? CAPS_BIT(CAP_NET_RAW) : 0;
-		by_sysctl |= r == NEED_SYSCTL ? CAPS_BIT(CAP_NET_RAW) : 0;
+		met |= r == NEED_MET ? CAPS_BIT(CAPS_NET_RAW) : 0;
+		by_sysctl |= r == NEED_SYSCTL ? CAPS_BIT(CAPS_NET_RAW) : 0;
 	}
 	/* Re-invocation finds the sysctl in place (the need met) and reports
 	 * nothing. */

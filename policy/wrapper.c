@@ -19,11 +19,8 @@
 #include "policy/decision.h"
 #include "policy/patch.h"
 
-#define INIT_MOUNT	     "/capgate-install"
-#define CAP_SETFCAP	     31
-#define CAP_NET_BIND_SERVICE 10
-#define CAP_NET_RAW	     13
-#define IMAGE_WRAPPER	     "/capgate/capgate-ambient" /* where the capgate image has it */
+#define INIT_MOUNT    "/capgate-install"
+#define IMAGE_WRAPPER "/capgate/capgate-ambient" /* where the capgate image has it */
 
 static const policy_entrypoint *find_entrypoint(const policy_nonroot *nr, const char *image)
 {
@@ -120,7 +117,7 @@ static caps_set installer_drops(const decision *c)
 	caps_set d = CAPS_BIT(CAPS_ALL) | (c->spec->required_drop & CAPS_KNOWN_MASK);
 	if (c->scc != NULL)
 		d |= (c->scc->required_drop | c->scc->default_add) & CAPS_KNOWN_MASK;
-	return d & ~CAPS_BIT(CAP_SETFCAP);
+	return d & ~CAPS_BIT(CAPS_SETFCAP);
 }
 
 /* ALL first, then names in capability order. */
@@ -217,7 +214,7 @@ static caps_set installer_command_caps(json_t *cmd)
 	    strcmp(c1, "--install") != 0 || c2 == NULL || strcmp(c2, INIT_MOUNT) != 0)
 		return 0;
 	if (n == 3)
-		return CAPS_BIT(CAP_NET_BIND_SERVICE) | CAPS_BIT(CAP_NET_RAW);
+		return CAPS_BIT(CAPS_NET_BIND_SERVICE) | CAPS_BIT(CAPS_NET_RAW);
 	return parse_caps_arg(json_string_value(json_array_get(cmd, 3)));
 }
 
@@ -255,7 +252,7 @@ static bool sc_same_but_drops(json_t *want, json_t *have, bool *drops_same)
 				return false;
 			seen |= CAPS_BIT(cap);
 		}
-		if (!(seen & CAPS_BIT(CAPS_ALL)) || (seen & CAPS_BIT(CAP_SETFCAP)))
+		if (!(seen & CAPS_BIT(CAPS_ALL)) || (seen & CAPS_BIT(CAPS_SETFCAP)))
 			return false;
 		*drops_same = json_equal(json_object_get(v, "drop"), drop);
 	}
