@@ -211,7 +211,7 @@ static int installer(cel_expr *e, const cg_policy *p, cg_error *err)
 	return 0;
 }
 
-/* Who the container runs as (nonroot.c, nonroot_user): runAsUser of the
+/* Who the container runs as (policy/container.c, container_user): runAsUser of the
  * container, else of the pod; else runAsNonRoot likewise; else root or
  * unknown. */
 static const char non_root[] =
