@@ -41,11 +41,18 @@ $(BUILD)/libcapgate.a: $(LIB_OBJ)
 $(BUILD)/capgate: $(BUILD)/cli/main.o $(BUILD)/libcapgate.a
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(LIBS)
 
+# The capability table both the engine (policy/caps.c) and the wrapper use,
+# generated from one list; checked in, so builds without the list's tools
+# (fuzz/Makefile, the image) take it as is.
+common/caps_table.h: common/caps.list mk/caps-table.sh
+	sh mk/caps-table.sh common/caps.list >$@.tmp && mv $@.tmp $@
+
 # The ambient wrapper: static, libc only, built with its own small rule so it
-# can be copied into any image.
-$(BUILD)/capgate-ambient: ambient/capgate-ambient.c
+# can be copied into any image. Its only header of ours is the capability
+# table (macros only).
+$(BUILD)/capgate-ambient: ambient/capgate-ambient.c common/caps_table.h
 	@mkdir -p $(dir $@)
-	$(CC) -std=c11 -D_GNU_SOURCE $(WARN) -Os -g0 $(SAN) -D_FORTIFY_SOURCE=2 \
+	$(CC) -std=c11 -D_GNU_SOURCE -I. $(WARN) -Os -g0 $(SAN) -D_FORTIFY_SOURCE=2 \
 	  -fstack-protector-strong -fstack-clash-protection \
 	  $(if $(SAN),,-static-pie -fPIE) -Wl,-z,relro,-z,now,-z,noexecstack -o $@ $<
 

@@ -21,7 +21,7 @@
 static const char *const lists[] = {"initContainers", "containers", "ephemeralContainers"};
 
 /* Any capability: the installer's command is compared apart (installer). */
-#define SOME_CAP 10 /* NET_BIND_SERVICE */
+#define SOME_CAP CAPS_NET_BIND_SERVICE
 
 /* Whether container record r (with name and image) is exempt. */
 static int exempt(cel_expr *e, const cg_policy *p, cg_error *err)
@@ -211,7 +211,7 @@ static int installer(cel_expr *e, const cg_policy *p, cg_error *err)
 	return 0;
 }
 
-/* Who the container runs as (nonroot.c, nonroot_user): runAsUser of the
+/* Who the container runs as (policy/container.c, container_user): runAsUser of the
  * container, else of the pod; else runAsNonRoot likewise; else root or
  * unknown. */
 static const char non_root[] =

@@ -50,6 +50,8 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
+#include "common/caps_table.h"
+
 #define VERSION	      "0.1.0"
 #define EXIT_INSTALL  1
 #define EXIT_USAGE    125
@@ -60,18 +62,10 @@
  * when the image sets none; used for the search only when PATH is unset. */
 #define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
-/* Indexed by capability number (linux/capability.h); policy/caps.c holds the
- * same list, kept apart so the wrapper links nothing but libc. */
-/* clang-format off */
-static const char *const cap_names[] = {
-	"CHOWN", "DAC_OVERRIDE", "DAC_READ_SEARCH", "FOWNER", "FSETID", "KILL", "SETGID",
-	"SETUID", "SETPCAP", "LINUX_IMMUTABLE", "NET_BIND_SERVICE", "NET_BROADCAST", "NET_ADMIN",
-	"NET_RAW", "IPC_LOCK", "IPC_OWNER", "SYS_MODULE", "SYS_RAWIO", "SYS_CHROOT", "SYS_PTRACE",
-	"SYS_PACCT", "SYS_ADMIN", "SYS_BOOT", "SYS_NICE", "SYS_RESOURCE", "SYS_TIME",
-	"SYS_TTY_CONFIG", "MKNOD", "LEASE", "AUDIT_WRITE", "AUDIT_CONTROL", "SETFCAP",
-	"MAC_OVERRIDE", "MAC_ADMIN", "SYSLOG", "WAKE_ALARM", "BLOCK_SUSPEND", "AUDIT_READ",
-	"PERFMON", "BPF", "CHECKPOINT_RESTORE"};
-/* clang-format on */
+/* Indexed by capability number (linux/capability.h): generated from
+ * common/caps.list into a header of macros only, the one policy/caps.c
+ * includes too, so the wrapper still links nothing but libc. */
+static const char *const cap_names[] = {CAPS_TABLE_NAMES};
 #define NCAPS ((int)(sizeof(cap_names) / sizeof(cap_names[0])))
 _Static_assert(NCAPS == CAP_CHECKPOINT_RESTORE + 1, "cap_names is indexed by number");
 

@@ -12,7 +12,7 @@
 #include "json/jsonsel.h"
 #include "policy/engine.h"
 #include "policy/policy.h"
-#include "policy/review.h"
+#include "server/review.h"
 
 static double now_us(void)
 {

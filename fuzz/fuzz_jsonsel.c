@@ -24,7 +24,7 @@
 #include "common/arena.h"
 #include "fuzz/fuzz.h"
 #include "json/jsonsel.h"
-#include "policy/review.h"
+#include "server/review.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {

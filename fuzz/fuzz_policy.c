@@ -15,7 +15,7 @@
 #include "fuzz/fuzz.h"
 #include "policy/caps.h"
 #include "policy/policy.h"
-#include "policy/review.h"
+#include "server/review.h"
 
 #define NAME "fuzz.yaml"
 

@@ -22,7 +22,7 @@
 #include "json/jsonsel.h"
 #include "policy/caps.h"
 #include "policy/policy.h"
-#include "policy/review.h"
+#include "server/review.h"
 
 #define OWN_INIT "capgate-ambient-install"
 
@@ -401,7 +401,7 @@ static void check_container(const scope *s, json_t *c, bool init)
 	FUZZ_CHECK(drop & CAPS_BIT(CAPS_ALL), "container %s does not drop ALL", name);
 	caps_set allowed = s->spec->allowed;
 	if (init && eq(name, OWN_INIT) && eq(str(c, "image"), s->p->nonroot.image))
-		allowed |= CAPS_BIT(31); /* SETFCAP for capgate's own installer */
+		allowed |= CAPS_BIT(CAPS_SETFCAP); /* for capgate's own installer */
 	FUZZ_CHECK((add & ~allowed) == 0, "container %s adds a capability not allowed", name);
 	FUZZ_CHECK((add & drop) == 0, "container %s adds what it drops", name);
 }

@@ -12,8 +12,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define CAPS_COUNT 41 /* CAP_CHOWN (0) .. CAP_CHECKPOINT_RESTORE (40), Linux 5.9+ */
-#define CAPS_ALL   63 /* pseudo capability "ALL" */
+/* CAPS_<NAME> numbers and CAPS_COUNT, generated from common/caps.list. */
+#include "common/caps_table.h"
+
+#define CAPS_ALL 63 /* pseudo capability "ALL" */
 
 /* A set of capabilities: bit n is capability n, bit CAPS_ALL is "ALL". */
 typedef uint64_t caps_set;

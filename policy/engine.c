@@ -15,12 +15,12 @@
 
 #include <errno.h>
 #include <fnmatch.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "policy/engine_ctx.h"
+#include "policy/container.h"
+#include "policy/decision.h"
 #include "policy/judge.h"
 #include "policy/nonroot.h"
 #include "policy/patch.h"
@@ -56,87 +56,6 @@ void engine_decision_clear(engine_decision *d)
 	json_decref(d->audit);
 	json_decref(d->changes);
 	memset(d, 0, sizeof(*d));
-}
-
-/* Warnings reach kubectl users verbatim: the apiserver drops ones over 120
- * characters or with control characters, so they are cut and cleaned here. */
-void engine_warn(engine_ctx *c, const char *fmt, ...)
-{
-	char msg[512];
-	if (strchr(fmt, '%') == NULL) { /* constant text: no formatting */
-		if (json_array_append_new(c->out->warnings, json_string_nocheck(fmt)) < 0)
-			c->oom = true;
-		return;
-	}
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	for (char *p = msg; *p; p++)
-		if ((unsigned char)*p < 0x20 || (unsigned char)*p >= 0x7f)
-			*p = '?';
-	if (strlen(msg) > ENGINE_WARNING_MAX)
-		memcpy(msg + ENGINE_WARNING_MAX - 3, "...", 4);
-	if (json_array_append_new(c->out->warnings, json_string(msg)) < 0)
-		c->oom = true;
-}
-
-void engine_change(engine_ctx *c, const engine_ctr *ct, const char *fmt, ...)
-{
-	if (!c->explain)
-		return;
-	char msg[1024];
-	const char *what = fmt;
-	if (strchr(fmt, '%') != NULL) {
-		va_list ap;
-		va_start(ap, fmt);
-		vsnprintf(msg, sizeof(msg), fmt, ap);
-		va_end(ap);
-		what = msg;
-	}
-	json_t *o = json_object();
-	const char *name = ct && ct->name ? ct->name : "";
-	const patch_path *path = ct ? &ct->path : &c->spec_path;
-	if (o == NULL || json_object_set_new_nocheck(o, "container", json_string(name)) < 0 ||
-	    json_object_set_new_nocheck(o, "path", json_stringn_nocheck(path->s, path->len)) < 0 ||
-	    json_object_set_new_nocheck(o, "what", json_string(what)) < 0 ||
-	    json_array_append_new(c->out->changes, o) < 0)
-		c->oom = true;
-}
-
-/* Labels are formatted only when a message needs them: snprintf is a
- * sizeable part of a decision's cost. */
-const char *engine_label(engine_ctr *ct)
-{
-	if (ct->label[0] == '\0') {
-		char nb[64];
-		const char *kind = strcmp(ct->list, "containers") == 0	     ? "container"
-				   : strcmp(ct->list, "initContainers") == 0 ? "initContainer"
-									     : "ephemeralContainer";
-		snprintf(ct->label, sizeof(ct->label), "%s \"%s\"", kind,
-			 engine_safe_name(ct->name ? ct->name : "?", nb, sizeof(nb)));
-	}
-	return ct->label;
-}
-
-const char *engine_where(engine_ctx *c)
-{
-	if (c->cur == NULL)
-		return c->spec_label;
-	snprintf(c->ctr_label, sizeof(c->ctr_label), "%s.%s[%zu]", c->spec_label, c->cur->list,
-		 c->cur->index);
-	return c->ctr_label;
-}
-
-/* Names in messages: printable ASCII, bounded, so a hostile name cannot
- * forge log lines or blow up a warning. */
-const char *engine_safe_name(const char *s, char *buf, size_t n)
-{
-	size_t k = 0;
-	for (; s && s[k] && k + 1 < n; k++)
-		buf[k] = ((unsigned char)s[k] < 0x20 || (unsigned char)s[k] >= 0x7f) ? '?' : s[k];
-	buf[k] = '\0';
-	return buf;
 }
 
 static bool str_in(const policy_strlist *l, const char *s)
@@ -183,7 +102,7 @@ static bool exempt_container(const cg_policy *p, const char *name, const char *i
 }
 
 /* Whether the old object's ephemeral containers hold one named name. */
-static bool old_ephemeral(engine_ctx *c, const char *name)
+static bool old_ephemeral(decision *c, const char *name)
 {
 	size_t i;
 	json_t *o;
@@ -197,32 +116,33 @@ static bool old_ephemeral(engine_ctx *c, const char *name)
 	return false;
 }
 
-static int judge_one(engine_ctx *c, engine_ctr *ct)
+static int judge_one(decision *c, nonroot_state *nr, decision_ctr *ct)
 {
 	/* capgate's own installer, exactly as it generates it for this pod:
 	 * nothing in it is the pod author's to judge (no defaultAdd, no
 	 * rewrite), so re-invocation finds it unchanged. */
-	if (wrapper_is_installer(c, ct) || exempt_container(c->policy, ct->name, ct->image))
+	if (wrapper_is_installer(&nr->wrap, c, ct) ||
+	    exempt_container(c->policy, ct->name, ct->image))
 		return 0;
 	ct->sc = json_object_get(ct->obj, "securityContext");
 	if (ct->sc != NULL && !json_is_null(ct->sc) && !json_is_object(ct->sc))
 		return cg_error_set(c->err, EINVAL, "%s: securityContext is not an object",
-				    engine_where(c));
+				    decision_where(c));
 	if (json_is_null(ct->sc))
 		ct->sc = NULL;
 	if (judge_caps(c, ct) < 0)
 		return -1;
 	if (c->denied)
 		return 0; /* still judge the rest, to name them all */
-	if ((ct->user = nonroot_user(c, ct)) < 0 || judge_root(c, ct) < 0 ||
-	    nonroot_judge(c, ct) < 0)
+	if ((ct->user = container_user(c, ct)) < 0 || judge_root(c, ct) < 0 ||
+	    nonroot_judge(nr, c, ct) < 0)
 		return -1;
 	return judge_emit(c, ct);
 }
 
-static int judge_containers(engine_ctx *c)
+static int judge_containers(decision *c, nonroot_state *nr)
 {
-	bool ephemeral_only = strcmp(c->req->sub_resource, "ephemeralcontainers") == 0;
+	bool ephemeral_only = c->ephemeral_only;
 	for (size_t l = 0; l < 3; l++) {
 		if (ephemeral_only && l != 2)
 			continue;
@@ -233,8 +153,8 @@ static int judge_containers(engine_ctx *c)
 			return cg_error_set(c->err, EINVAL, "%s.%s is not a list", c->spec_label,
 					    container_lists[l]);
 		patch_path lp;
-		if (patch_path_join(&lp, &c->spec_path, container_lists[l]) < 0)
-			return -ENAMETOOLONG;
+		if (patch_path_join(&lp, &c->spec_path, container_lists[l], c->err) < 0)
+			return -1;
 		size_t i;
 		json_t *obj;
 		json_array_foreach(list, i, obj)
@@ -242,7 +162,7 @@ static int judge_containers(engine_ctx *c)
 			if (!json_is_object(obj))
 				return cg_error_set(c->err, EINVAL, "%s.%s[%zu] is not an object",
 						    c->spec_label, container_lists[l], i);
-			engine_ctr ct = {.obj = obj, .list = container_lists[l], .index = i};
+			decision_ctr ct = {.obj = obj, .list = container_lists[l], .index = i};
 			ct.name = json_string_value(json_object_get(obj, "name"));
 			ct.image = json_string_value(json_object_get(obj, "image"));
 			/* The apiserver refuses any change to an ephemeral
@@ -252,9 +172,9 @@ static int judge_containers(engine_ctx *c)
 			if (ephemeral_only && old_ephemeral(c, ct.name))
 				continue;
 			c->cur = &ct;
-			if (patch_path_index(&ct.path, &lp, i) < 0)
-				return -ENAMETOOLONG;
-			if (judge_one(c, &ct) < 0)
+			if (patch_path_index(&ct.path, &lp, i, c->err) < 0)
+				return -1;
+			if (judge_one(c, nr, &ct) < 0)
 				return -1;
 		}
 	}
@@ -264,9 +184,8 @@ static int judge_containers(engine_ctx *c)
 
 /* Finds the pod spec an object carries. Returns 1 with c->pod_spec set, 0
  * when the object carries none (left alone), negative on a wrong shape. */
-static int find_pod_spec(engine_ctx *c)
+static int find_pod_spec(decision *c, const engine_request *r)
 {
-	const engine_request *r = c->req;
 	for (size_t k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++) {
 		if (strcmp(r->kind, kinds[k].kind) != 0)
 			continue;
@@ -282,8 +201,9 @@ static int find_pod_spec(engine_ctx *c)
 			size_t n = strlen(c->spec_label);
 			snprintf(c->spec_label + n, sizeof(c->spec_label) - n, ".%s",
 				 kinds[k].path[i]);
-			if (patch_path_join(&c->spec_path, &c->spec_path, kinds[k].path[i]) < 0)
-				return -ENAMETOOLONG;
+			if (patch_path_join(&c->spec_path, &c->spec_path, kinds[k].path[i],
+					    c->err) < 0)
+				return -1;
 		}
 		c->template_obj = t; /* the Pod itself, or the template */
 		c->template_path = c->spec_path;
@@ -301,8 +221,8 @@ static int find_pod_spec(engine_ctx *c)
 					    c->spec_label);
 		size_t n = strlen(c->spec_label);
 		snprintf(c->spec_label + n, sizeof(c->spec_label) - n, ".spec");
-		if (patch_path_join(&c->spec_path, &c->spec_path, "spec") < 0)
-			return -ENAMETOOLONG;
+		if (patch_path_join(&c->spec_path, &c->spec_path, "spec", c->err) < 0)
+			return -1;
 		c->pod_spec = spec;
 		return 1;
 	}
@@ -327,9 +247,9 @@ static bool is_windows(json_t *spec)
  * narrowed to what the SCC allows. Under an SCC capgate does not know it
  * emits nothing that any SCC could reject: no added capability, no sysctl,
  * no root init container, no volume. */
-static void narrow_to_scc(engine_ctx *c)
+static void narrow_to_scc(decision *c, const char *kind)
 {
-	bool is_pod = strcmp(c->req->kind, "Pod") == 0;
+	bool is_pod = strcmp(kind, "Pod") == 0;
 	const char *admitted =
 		json_string_value(json_object_get(c->annotations, "openshift.io/scc"));
 	const char *required =
@@ -354,84 +274,57 @@ static void narrow_to_scc(engine_ctx *c)
 	c->spec = &c->scc_spec;
 }
 
-bool engine_scc_unknown(const engine_ctx *c)
-{
-	return c->openshift && c->scc == NULL;
-}
-
-bool engine_scc_allows_volume(const engine_ctx *c, const char *type)
-{
-	return !c->openshift || (c->scc != NULL && policy_scc_allows_volume(c->scc, type));
-}
-
-bool engine_scc_allows_installer(const engine_ctx *c)
-{
-	if (!c->openshift)
-		return true;
-	const policy_scc *s = c->scc;
-	caps_set setfcap = CAPS_BIT(31);
-	return s != NULL && s->root && !(s->required_drop & setfcap) &&
-	       ((s->allowed & (setfcap | CAPS_BIT(CAPS_ALL))) || (s->default_add & setfcap)) &&
-	       policy_scc_allows_volume(s, "emptyDir");
-}
-
-bool engine_scc_allows_sysctl(const engine_ctx *c, const char *name)
-{
-	return !c->openshift || (c->scc != NULL && !policy_scc_forbids_sysctl(c->scc, name));
-}
-
 /* The changes as warnings, for a decision that patches nothing (warn mode,
  * or an object capgate may not patch): they say what enforce would do. */
-static void warn_changes(engine_ctx *c, const char *why)
+static void warn_changes(decision *c, const char *why)
 {
 	size_t i;
 	json_t *ch;
-	json_array_foreach(c->out->changes, i, ch)
+	json_array_foreach(c->changes, i, ch)
 	{
 		const char *name = json_string_value(json_object_get(ch, "container"));
 		const char *what = json_string_value(json_object_get(ch, "what"));
 		char nb[64], who[96];
 		snprintf(who, sizeof(who), "%s%s%s", name[0] ? "container \"" : "pod",
-			 engine_safe_name(name, nb, sizeof(nb)), name[0] ? "\"" : "");
+			 decision_safe_name(name, nb, sizeof(nb)), name[0] ? "\"" : "");
 		if (why != NULL)
-			engine_warn(c, "not patched (%s): %s: %s", why, who, what);
+			decision_warn(c, "not patched (%s): %s: %s", why, who, what);
 		else
-			engine_warn(c, "capgate would change %s: %s", who, what);
+			decision_warn(c, "capgate would change %s: %s", who, what);
 	}
 }
 
-static int finish(engine_ctx *c)
+static int finish(decision *c, nonroot_state *nr, engine_decision *d)
 {
-	engine_decision *d = c->out;
 	enum policy_mode mode = c->spec->mode;
-	if (!c->denied && nonroot_finish(c) < 0)
+	if (!c->denied && nonroot_finish(nr, c) < 0)
 		return -1;
 	if (c->oom)
-		return cg_error_set(c->err, ENOMEM, "out of memory while building the patch");
+		return decision_oom(c);
 	if (c->denied) {
 		d->allowed = false;
 		d->status_code = 403;
 		d->message = strdup(c->deny_msg);
-		engine_audit_note(c, "decision", "denied");
+		decision_audit(c, "decision", "denied");
 		if (mode == POLICY_ENFORCE && c->no_deny == NULL)
-			return d->message ? 0 : -ENOMEM;
+			return d->message ? 0 : decision_oom(c);
 		/* warn and audit report what enforce would deny, and allow; so
 		 * does enforce for a violation the request does not bring. */
 		d->allowed = true;
 		d->status_code = 0;
 		if (mode == POLICY_WARN)
-			engine_warn(c, "would deny: %s", c->deny_msg + strlen("capgate: "));
+			decision_warn(c, "would deny: %s", c->deny_msg + strlen("capgate: "));
 		else if (mode == POLICY_ENFORCE)
-			engine_warn(c, "not denied (%s): %s", c->no_deny,
-				    c->deny_msg + strlen("capgate: "));
+			decision_warn(c, "not denied (%s): %s", c->no_deny,
+				      c->deny_msg + strlen("capgate: "));
 		free(d->message);
 		d->message = NULL;
 		if (mode == POLICY_ENFORCE)
 			d->unpatched = c->no_deny;
-		engine_audit_note(c, "decision", mode == POLICY_AUDIT ? "audited" : "warned");
+		decision_audit(c, "decision", mode == POLICY_AUDIT ? "audited" : "warned");
 		if (mode == POLICY_AUDIT)
 			json_array_clear(d->warnings);
-		engine_audit_note(c, "would-deny", c->deny_msg);
+		decision_audit(c, "would-deny", c->deny_msg);
 		return 0;
 	}
 	d->allowed = true;
@@ -439,7 +332,7 @@ static int finish(engine_ctx *c)
 		return 0;
 	if (mode == POLICY_ENFORCE && c->unpatchable == NULL) {
 		d->patch = json_incref(c->ops);
-		engine_audit_note(c, "decision", "patched");
+		decision_audit(c, "decision", "patched");
 		return 0;
 	}
 	/* warn and audit never patch, nor does anything on an object capgate
@@ -451,7 +344,7 @@ static int finish(engine_ctx *c)
 		warn_changes(c, c->unpatchable);
 		d->unpatched = c->unpatchable;
 	}
-	engine_audit_note(c, "decision", mode == POLICY_AUDIT ? "audited" : "warned");
+	decision_audit(c, "decision", mode == POLICY_AUDIT ? "audited" : "warned");
 	return 0;
 }
 
@@ -491,9 +384,8 @@ static bool controller_owned(json_t *meta)
 }
 
 /* Sets c->unpatchable and c->no_deny for what the operation allows. */
-static void operation_limits(engine_ctx *c, json_t *meta)
+static void operation_limits(decision *c, const engine_request *r, json_t *meta)
 {
-	const engine_request *r = c->req;
 	bool update = strcmp(r->operation, "UPDATE") == 0;
 	bool ephemeral = strcmp(r->sub_resource, "ephemeralcontainers") == 0;
 	if (update && strcmp(r->kind, "Pod") == 0 && !ephemeral)
@@ -526,13 +418,16 @@ int engine_decide(const cg_policy *p, const engine_request *req, engine_decision
 	out->audit = json_object();
 	out->changes = json_array();
 	json_t *ops = json_array();
-	engine_ctx c = {.policy = p,
-			.req = req,
-			.out = out,
-			.err = err,
-			.ops = ops,
-			.spec = &p->spec,
-			.nr = {.port_start = -1, .ping_gid = -1}};
+	decision c = {.policy = p,
+		      .err = err,
+		      .ops = ops,
+		      .warnings = out->warnings,
+		      .audit = out->audit,
+		      .changes = out->changes,
+		      .ephemeral_only = strcmp(req->sub_resource, "ephemeralcontainers") == 0,
+		      .spec = &p->spec};
+	nonroot_state nr;
+	nonroot_begin(&nr);
 	int rc = 0;
 	if (!out->warnings || !out->audit || !out->changes || !ops) {
 		rc = cg_error_set(err, ENOMEM, "out of memory");
@@ -570,7 +465,7 @@ int engine_decide(const cg_policy *p, const engine_request *req, engine_decision
 		out->skipped = "mirror pod";
 		goto done;
 	}
-	if ((rc = find_pod_spec(&c)) <= 0) {
+	if ((rc = find_pod_spec(&c, req)) <= 0) {
 		out->skipped = "carries no pod spec";
 		goto done;
 	}
@@ -585,48 +480,20 @@ int engine_decide(const cg_policy *p, const engine_request *req, engine_decision
 	}
 	if (update)
 		c.old_template = template_of(req->kind, req->old_object);
-	operation_limits(&c, meta);
+	operation_limits(&c, req, meta);
 	const char *rule;
 	c.spec = select_spec(p, c.namespace, c.labels, &rule);
 	c.explain = req->explain || c.spec->mode == POLICY_WARN || c.unpatchable != NULL;
-	narrow_to_scc(&c);
-	if ((rc = judge_containers(&c)) < 0)
+	narrow_to_scc(&c, req->kind);
+	if ((rc = judge_containers(&c, &nr)) < 0)
 		goto done;
-	if ((rc = finish(&c)) < 0)
+	if ((rc = finish(&c, &nr, out)) < 0)
 		goto done;
 	if (c.changed || c.denied)
-		engine_audit_note(&c, "policy", rule ? rule : "spec");
+		decision_audit(&c, "policy", rule ? rule : "spec");
 done:
 	json_decref(ops);
 	if (rc < 0) /* clearing resets skipped too */
 		engine_decision_clear(out);
 	return rc < 0 ? rc : 0;
-}
-
-void engine_deny(engine_ctx *c, const char *fmt, ...)
-{
-	char msg[512];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	size_t n = strlen(c->deny_msg);
-	if (n == 0)
-		n = (size_t)snprintf(c->deny_msg, sizeof(c->deny_msg), "capgate: ");
-	snprintf(c->deny_msg + n, sizeof(c->deny_msg) - n, "%s%s", c->denied ? "; " : "", msg);
-	c->denied = true;
-}
-
-/* Audit annotation keys are qualified names without '/': the apiserver
- * prefixes them with the webhook's name. */
-void engine_audit_note(engine_ctx *c, const char *key, const char *value)
-{
-	json_t *old = json_object_get(c->out->audit, key);
-	char buf[1024];
-	if (json_is_string(old) && strcmp(key, "decision") != 0 && strcmp(key, "policy") != 0) {
-		snprintf(buf, sizeof(buf), "%s; %s", json_string_value(old), value);
-		value = buf;
-	}
-	if (json_object_set_new(c->out->audit, key, json_string(value)) < 0)
-		c->oom = true;
 }

@@ -1,7 +1,7 @@
 /* The engine: policy + Kubernetes object in, decision + JSON patch out.
  *
  * Pure: no sockets, files, clocks or logging. The object is a jansson tree
- * (borrowed; it may be a pruned tree from review.c holding only the fields
+ * (borrowed; it may be a pruned tree from server/review.c holding only the fields
  * the engine reads). Every json_t in a decision is owned by the decision and
  * released by engine_decision_clear(); in the server they live in the
  * request's arena (common/arena.h) and clearing is free.

@@ -11,10 +11,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "policy/nonroot.h"
+#include "policy/container.h"
 #include "policy/patch.h"
-
-#define CAP_NET_BIND_SERVICE 10
 
 /* The capabilities containerd gives every container that does not drop
  * them (pkg/oci/spec.go defaultUnixCaps; CRI-O's default set is a subset),
@@ -22,10 +20,9 @@
  * file ownership (nginx's master, most entrypoint scripts) needs the first
  * three. */
 static const int runtime_defaults[] = {
-	0 /* CHOWN */,	     7 /* SETUID */,	   6 /* SETGID */, 1 /* DAC_OVERRIDE */,
-	3 /* FOWNER */,	     4 /* FSETID */,	   5 /* KILL */,   13 /* NET_RAW */,
-	18 /* SYS_CHROOT */, 8 /* SETPCAP */,	   27 /* MKNOD */, 29 /* AUDIT_WRITE */,
-	31 /* SETFCAP */,    CAP_NET_BIND_SERVICE,
+	CAPS_CHOWN,  CAPS_SETUID,      CAPS_SETGID,  CAPS_DAC_OVERRIDE,	    CAPS_FOWNER,
+	CAPS_FSETID, CAPS_KILL,	       CAPS_NET_RAW, CAPS_SYS_CHROOT,	    CAPS_SETPCAP,
+	CAPS_MKNOD,  CAPS_AUDIT_WRITE, CAPS_SETFCAP, CAPS_NET_BIND_SERVICE,
 };
 
 static caps_set runtime_default_set(void)
@@ -80,7 +77,7 @@ static void append_unknown(char *list, size_t listsz, const char *s, size_t len)
 /* Reads a capability list. Names that are not capabilities go to unknown
  * (may be NULL); *tidy is cleared when any entry is not canonical, repeated
  * or unknown, so the list must be rewritten. */
-static int read_caps(engine_ctx *c, json_t *list, const char *what, caps_set *set, char *unknown,
+static int read_caps(decision *c, json_t *list, const char *what, caps_set *set, char *unknown,
 		     size_t unknown_sz, bool *tidy, bool *any_unknown)
 {
 	size_t i;
@@ -89,12 +86,13 @@ static int read_caps(engine_ctx *c, json_t *list, const char *what, caps_set *se
 	if (list == NULL || json_is_null(list))
 		return 0;
 	if (!json_is_array(list))
-		return cg_error_set(c->err, EINVAL, "%s: %s is not a list", engine_where(c), what);
+		return cg_error_set(c->err, EINVAL, "%s: %s is not a list", decision_where(c),
+				    what);
 	json_array_foreach(list, i, v)
 	{
 		if (!json_is_string(v))
 			return cg_error_set(c->err, EINVAL, "%s: %s[%zu] is not a string",
-					    engine_where(c), what, i);
+					    decision_where(c), what, i);
 		const char *s = json_string_value(v);
 		size_t len = json_string_length(v);
 		int n = caps_lookup(s, len);
@@ -124,14 +122,14 @@ static json_t *caps_list(caps_set s)
 	return a;
 }
 
-int judge_caps(engine_ctx *c, engine_ctr *ct)
+int judge_caps(decision *c, decision_ctr *ct)
 {
 	const policy_spec *sp = c->spec;
 	json_t *caps = json_object_get(ct->sc, "capabilities");
 	if (caps != NULL && !json_is_null(caps) && !json_is_object(caps))
 		return cg_error_set(c->err, EINVAL,
 				    "%s: securityContext.capabilities is not an object",
-				    engine_where(c));
+				    decision_where(c));
 	bool unknown_add = false;
 	ct->tidy = true;
 	ct->unknown_add[0] = '\0';
@@ -144,7 +142,7 @@ int judge_caps(engine_ctx *c, engine_ctr *ct)
 	if (priv != NULL && !json_is_null(priv) && !json_is_boolean(priv))
 		return cg_error_set(c->err, EINVAL,
 				    "%s: securityContext.privileged is not a boolean",
-				    engine_where(c));
+				    decision_where(c));
 	/* privileged: true grants every capability whatever the lists say. */
 	ct->bad_priv = json_is_true(priv) && !sp->allow_privileged;
 
@@ -163,13 +161,13 @@ int judge_caps(engine_ctx *c, engine_ctr *ct)
 			 caps_set_format(disallowed, names, sizeof(names)),
 			 (disallowed && unknown_add) ? ", " : "", ct->unknown_add);
 		if (sp->on_disallowed == POLICY_DENY) {
-			engine_deny(c, "%s adds %s (not in allowedCapabilities)", engine_label(ct),
-				    list);
+			decision_deny(c, "%s adds %s (not in allowedCapabilities)",
+				      decision_label(ct), list);
 		} else {
-			engine_warn(c, "%s: removed %s (not allowed by capgate policy)",
-				    engine_label(ct), list);
-			engine_change(c, ct, "remove %s: not in allowedCapabilities", list);
-			engine_audit_note(c, "stripped", list);
+			decision_warn(c, "%s: removed %s (not allowed by capgate policy)",
+				      decision_label(ct), list);
+			decision_change(c, ct, "remove %s: not in allowedCapabilities", list);
+			decision_audit(c, "stripped", list);
 			/* SCC admission adds its defaultAddCapabilities to
 			 * every container that does not drop them by name
 			 * (drop ALL does not count), in Validate too, where
@@ -186,19 +184,19 @@ int judge_caps(engine_ctx *c, engine_ctr *ct)
 	}
 	if (ct->bad_priv) {
 		if (sp->on_disallowed == POLICY_DENY) {
-			engine_deny(c, "%s is privileged (allowPrivileged is false)",
-				    engine_label(ct));
+			decision_deny(c, "%s is privileged (allowPrivileged is false)",
+				      decision_label(ct));
 		} else {
-			engine_warn(c, "%s: privileged set to false (allowPrivileged is false)",
-				    engine_label(ct));
-			engine_change(c, ct, "set privileged: false: it grants every capability");
-			engine_audit_note(c, "stripped", "privileged");
+			decision_warn(c, "%s: privileged set to false (allowPrivileged is false)",
+				      decision_label(ct));
+			decision_change(c, ct, "set privileged: false: it grants every capability");
+			decision_audit(c, "stripped", "privileged");
 		}
 	}
 	return 0;
 }
 
-int judge_root(engine_ctx *c, engine_ctr *ct)
+int judge_root(decision *c, decision_ctr *ct)
 {
 	const policy_spec *sp = c->spec;
 	/* Only where capgate itself takes the runtime's defaults away: a
@@ -208,21 +206,22 @@ int judge_root(engine_ctx *c, engine_ctr *ct)
 	    ct->user != 0)
 		return 0;
 	long long port = 0;
-	if (nonroot_low_port(c, ct, &port) < 0)
+	if (container_low_port(c, ct, &port) < 0)
 		return -1;
-	caps_set nbs = CAPS_BIT(CAP_NET_BIND_SERVICE);
+	caps_set nbs = CAPS_BIT(CAPS_NET_BIND_SERVICE);
 	bool kept = false, refused = false;
 	if (port > 0 && !(ct->drop_specific & nbs) && !(ct->keep & nbs)) {
 		/* Root binds ports below 1024 with NET_BIND_SERVICE, which the
 		 * runtime's default set gave it; drop ALL would take it away.
 		 * Under an SCC capgate does not know, it adds nothing. */
-		if ((sp->allowed & nbs) && !engine_scc_unknown(c)) {
+		if ((sp->allowed & nbs) && !decision_scc_unknown(c)) {
 			ct->keep |= nbs;
 			kept = true;
-			engine_change(c, ct,
-				      "add NET_BIND_SERVICE: it may run as root and declares port "
-				      "%lld, which drop ALL would close",
-				      port);
+			decision_change(
+				c, ct,
+				"add NET_BIND_SERVICE: it may run as root and declares port "
+				"%lld, which drop ALL would close",
+				port);
 		} else {
 			refused = true;
 		}
@@ -233,23 +232,23 @@ int judge_root(engine_ctx *c, engine_ctr *ct)
 	/* One warning per container: capgate cannot know which of these the
 	 * image needs, but it must not take them away silently. */
 	if (kept)
-		engine_warn(c,
-			    "%s may run as root: kept NET_BIND_SERVICE for port %lld; drop ALL "
-			    "removes %s",
-			    engine_label(ct), port, lost);
+		decision_warn(c,
+			      "%s may run as root: kept NET_BIND_SERVICE for port %lld; drop ALL "
+			      "removes %s",
+			      decision_label(ct), port, lost);
 	else if (refused)
-		engine_warn(
+		decision_warn(
 			c,
 			"%s may run as root: port %lld needs NET_BIND_SERVICE, not allowed; drop "
 			"ALL also removes %s",
-			engine_label(ct), port, lost);
+			decision_label(ct), port, lost);
 	else if (ct->lost_defaults)
-		engine_warn(c, "%s may run as root: drop ALL removes its runtime defaults %s",
-			    engine_label(ct), lost);
+		decision_warn(c, "%s may run as root: drop ALL removes its runtime defaults %s",
+			      decision_label(ct), lost);
 	return 0;
 }
 
-int judge_emit(engine_ctx *c, engine_ctr *ct)
+int judge_emit(decision *c, decision_ctr *ct)
 {
 	const policy_spec *sp = c->spec;
 	char names[512];
@@ -259,54 +258,55 @@ int judge_emit(engine_ctx *c, engine_ctr *ct)
 	if (!compliant) {
 		if ((sp->required_drop & CAPS_BIT(CAPS_ALL)) && !(ct->drop & CAPS_BIT(CAPS_ALL))) {
 			if (ct->lost_defaults)
-				engine_change(
+				decision_change(
 					c, ct,
 					"drop ALL (as root it loses the runtime defaults %s)",
 					format_defaults(ct->lost_defaults, names, sizeof(names)));
 			else
-				engine_change(c, ct, "drop ALL");
+				decision_change(c, ct, "drop ALL");
 		}
 		if (ct->unknown_drop)
-			engine_change(c, ct, "remove names that are not capabilities from drop");
+			decision_change(c, ct, "remove names that are not capabilities from drop");
 		if (!ct->tidy)
-			engine_change(c, ct, "rewrite capability names in canonical form");
+			decision_change(c, ct, "rewrite capability names in canonical form");
 		if (ct->add & ct->drop_specific)
-			engine_change(
+			decision_change(
 				c, ct,
 				"remove %s from add: also dropped by name, and a named drop wins",
 				caps_set_format(ct->add & ct->drop_specific, names, sizeof(names)));
 		if (ct->drop_extra & ~ct->drop)
-			engine_change(
+			decision_change(
 				c, ct,
 				"drop %s by name: SCC admission adds back a default capability "
 				"that is not dropped by name",
 				caps_set_format(ct->drop_extra & ~ct->drop, names, sizeof(names)));
 		if (sp->required_drop & CAPS_KNOWN_MASK & ~ct->drop)
-			engine_change(
+			decision_change(
 				c, ct, "drop %s (requiredDropCapabilities)",
 				caps_set_format(sp->required_drop & CAPS_KNOWN_MASK & ~ct->drop,
 						names, sizeof(names)));
 		caps_set defaults = ct->keep & ~ct->add & sp->default_add;
 		if (defaults)
-			engine_change(c, ct, "add %s (defaultAddCapabilities)",
-				      caps_set_format(defaults, names, sizeof(names)));
+			decision_change(c, ct, "add %s (defaultAddCapabilities)",
+					caps_set_format(defaults, names, sizeof(names)));
 		json_t *v = json_object();
 		if (v == NULL)
-			return -ENOMEM;
+			return decision_oom(c);
 		if (ct->keep && json_object_set_new(v, "add", caps_list(ct->keep)) < 0)
 			c->oom = true;
 		if (json_object_set_new(v, "drop", caps_list(must_drop)) < 0)
 			c->oom = true;
 		static const char *const sc_key[] = {"securityContext"};
-		if (patch_set_nested(c->ops, ct->obj, &ct->path, sc_key, 1, "capabilities", v) < 0)
+		if (patch_set_nested(c->ops, ct->obj, &ct->path, sc_key, 1, "capabilities", v,
+				     c->err) < 0)
 			c->oom = true;
 		c->changed = true;
 	}
 	if (ct->bad_priv && sp->on_disallowed == POLICY_STRIP) {
 		patch_path p;
-		if (patch_path_join(&p, &ct->path, "securityContext") < 0 ||
-		    patch_path_join(&p, &p, "privileged") < 0 ||
-		    patch_add(c->ops, &p, json_false()) < 0)
+		if (patch_path_join(&p, &ct->path, "securityContext", c->err) < 0 ||
+		    patch_path_join(&p, &p, "privileged", c->err) < 0 ||
+		    patch_add(c->ops, &p, json_false(), c->err) < 0)
 			c->oom = true;
 		c->changed = true;
 	}

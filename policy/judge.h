@@ -6,22 +6,22 @@
 #ifndef CG_JUDGE_H
 #define CG_JUDGE_H
 
-#include "policy/engine_ctx.h"
+#include "policy/decision.h"
 
 /* Reads the container's capabilities and privileged flag, computes
  * ct->keep (the allowed adds, defaultAddCapabilities included), and strips
  * (warning) or denies what the policy does not allow. */
-int judge_caps(engine_ctx *c, engine_ctr *ct) CG_MUST_CHECK;
+int judge_caps(decision *c, decision_ctr *ct) CG_MUST_CHECK;
 
 /* A container that may run as root and did not drop ALL ran with the
  * runtime's default capabilities: keeps NET_BIND_SERVICE for a declared
  * port below 1024 when the policy allows it, and says by name what a newly
  * imposed drop ALL removes. */
-int judge_root(engine_ctx *c, engine_ctr *ct) CG_MUST_CHECK;
+int judge_root(decision *c, decision_ctr *ct) CG_MUST_CHECK;
 
 /* Emits the container's capabilities (and privileged: false) when they are
  * not already exactly what the policy makes them; nothing for a compliant
  * container. */
-int judge_emit(engine_ctx *c, engine_ctr *ct) CG_MUST_CHECK;
+int judge_emit(decision *c, decision_ctr *ct) CG_MUST_CHECK;
 
 #endif

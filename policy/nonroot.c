@@ -37,83 +37,27 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "policy/caps.h"
+#include "policy/container.h"
 #include "policy/patch.h"
 #include "policy/wrapper.h"
 
-#define CAP_NET_BIND_SERVICE 10
-#define CAP_NET_RAW	     13
-#define SYSCTL_PORT	     "net.ipv4.ip_unprivileged_port_start"
-#define SYSCTL_PING	     "net.ipv4.ping_group_range"
-#define APPLIED_ANNOTATION   "capgate.dev/applied"
-#define OPEN_PING_MAX	     2147483647LL /* containerd's "0 2147483647" */
+#define SYSCTL_PORT	   "net.ipv4.ip_unprivileged_port_start"
+#define SYSCTL_PING	   "net.ipv4.ping_group_range"
+#define APPLIED_ANNOTATION "capgate.dev/applied"
+#define OPEN_PING_MAX	   2147483647LL /* containerd's "0 2147483647" */
 
 /* What one need comes to: nobody can meet it, the pod or the runtime
  * already does, or capgate sets the pod sysctl. */
 enum { NEED_UNMET, NEED_MET, NEED_SYSCTL };
 
-static json_t *pod_sc(engine_ctx *c)
+static json_t *pod_sc(decision *c)
 {
 	return json_object_get(c->pod_spec, "securityContext");
 }
 
-/* An integer field of the container's securityContext, else the pod's.
- * Returns 1 when found, 0 when absent, negative on a wrong type. */
-static int sc_int(engine_ctx *c, engine_ctr *ct, const char *key, bool pod_only, long long *out)
-{
-	json_t *scs[2] = {pod_only ? NULL : ct->sc, pod_sc(c)};
-	for (int i = 0; i < 2; i++) {
-		json_t *v = json_object_get(scs[i], key);
-		if (v == NULL || json_is_null(v))
-			continue;
-		if (!json_is_integer(v))
-			return cg_error_set(c->err, EINVAL,
-					    "%s: securityContext.%s is not an integer",
-					    engine_where(c), key);
-		*out = json_integer_value(v);
-		return 1;
-	}
-	return 0;
-}
-
-int nonroot_user(engine_ctx *c, engine_ctr *ct)
-{
-	long long uid;
-	int r = sc_int(c, ct, "runAsUser", false, &uid);
-	if (r != 0)
-		return r < 0 ? r : uid != 0;
-	json_t *scs[2] = {ct->sc, pod_sc(c)};
-	for (int i = 0; i < 2; i++) {
-		json_t *v = json_object_get(scs[i], "runAsNonRoot");
-		if (json_is_boolean(v))
-			return json_is_true(v);
-	}
-	return 0;
-}
-
-int nonroot_low_port(engine_ctx *c, engine_ctr *ct, long long *port)
-{
-	json_t *ports = json_object_get(ct->obj, "ports");
-	*port = 0;
-	if (ports != NULL && !json_is_null(ports) && !json_is_array(ports))
-		return cg_error_set(c->err, EINVAL, "%s: ports is not a list", engine_where(c));
-	size_t i;
-	json_t *p;
-	json_array_foreach(ports, i, p)
-	{
-		json_t *v = json_object_get(p, "containerPort");
-		if (v != NULL && !json_is_integer(v))
-			return cg_error_set(c->err, EINVAL,
-					    "%s: ports[%zu].containerPort is not an integer",
-					    engine_where(c), i);
-		long long n = json_integer_value(v);
-		if (n > 0 && n < 1024 && (*port == 0 || n < *port))
-			*port = n;
-	}
-	return 0;
-}
-
 /* The pod's own value for a sysctl (dotted or slashed name), or NULL. */
-static const char *pod_sysctl(engine_ctx *c, const char *name)
+static const char *pod_sysctl(decision *c, const char *name)
 {
 	json_t *list = json_object_get(pod_sc(c), "sysctls");
 	size_t i;
@@ -139,7 +83,7 @@ static const char *pod_sysctl(engine_ctx *c, const char *name)
  * joined by '+'; a last entry "..." says that more did not fit. Container
  * names are DNS labels once the apiserver has validated them, but webhooks
  * see objects before validation: other bytes are written as '?'. */
-void nonroot_note_applied(engine_ctx *c, const char *how, const char *name, caps_set caps)
+static void note_applied(nonroot_state *nr, const char *how, const char *name, caps_set caps)
 {
 	char entry[600], cn[64], names[512];
 	size_t k = 0;
@@ -165,27 +109,28 @@ void nonroot_note_applied(engine_ctx *c, const char *how, const char *name, caps
 	}
 	*w = '\0';
 	snprintf(entry, sizeof(entry), "%s:%s=%s", how, cn, names);
-	if (c->nr.applied_full)
+	if (nr->applied_full)
 		return;
-	size_t n = strlen(c->nr.applied);
-	if (n + strlen(entry) + 1 + 4 >= sizeof(c->nr.applied)) {
-		snprintf(c->nr.applied + n, sizeof(c->nr.applied) - n, "%s...", n ? ";" : "");
-		c->nr.applied_full = true;
+	size_t n = strlen(nr->applied);
+	if (n + strlen(entry) + 1 + 4 >= sizeof(nr->applied)) {
+		snprintf(nr->applied + n, sizeof(nr->applied) - n, "%s...", n ? ";" : "");
+		nr->applied_full = true;
 		return;
 	}
-	snprintf(c->nr.applied + n, sizeof(c->nr.applied) - n, "%s%s", n ? ";" : "", entry);
+	snprintf(nr->applied + n, sizeof(nr->applied) - n, "%s%s", n ? ";" : "", entry);
 }
 
 /* NET_BIND_SERVICE -> ip_unprivileged_port_start: the lowest declared port
  * below 1024 (not blindly 0: every port above it opens to every process in
  * the pod), else the policy's unprivilegedPortStart. */
-static int port_need(engine_ctx *c, engine_ctr *ct, bool pod_level, bool host_net)
+static int port_need(nonroot_state *st, decision *c, decision_ctr *ct, bool pod_level,
+		     bool host_net)
 {
 	const policy_nonroot *nr = &c->policy->nonroot;
 	long long port;
 	if (host_net)
 		return NEED_UNMET; /* no pod sysctl on the host's network */
-	if (nonroot_low_port(c, ct, &port) < 0)
+	if (container_low_port(c, ct, &port) < 0)
 		return -1;
 	if (port == 0)
 		port = nr->unprivileged_port_start;
@@ -196,34 +141,35 @@ static int port_need(engine_ctx *c, engine_ctr *ct, bool pod_level, bool host_ne
 		if (port >= 0 && *have && *end == '\0' && v <= port)
 			return NEED_MET; /* the pod already opens the port */
 		if (port >= 0)
-			engine_warn(
+			decision_warn(
 				c,
 				"%s: pod sets %s=%.16s, port %lld stays closed; left as the pod "
 				"set it",
-				engine_label(ct), SYSCTL_PORT, have, port);
+				decision_label(ct), SYSCTL_PORT, have, port);
 		return NEED_UNMET;
 	}
 	if (nr->runtime == POLICY_RUNTIME_OPEN)
 		return NEED_MET;
 	if (!pod_level || c->spec->nonroot_strategy == POLICY_NONROOT_AMBIENT || port < 0 ||
-	    !engine_scc_allows_sysctl(c, SYSCTL_PORT))
+	    !decision_scc_allows_sysctl(c, SYSCTL_PORT))
 		return NEED_UNMET; /* no port known: the sysctl value would be a guess */
-	if (c->nr.port_start < 0 || port < c->nr.port_start)
-		c->nr.port_start = (int)port;
+	if (st->port_start < 0 || port < st->port_start)
+		st->port_start = (int)port;
 	return NEED_SYSCTL;
 }
 
 /* NET_RAW for ICMP echo -> ping_group_range "G G" for the gid the process
  * runs with; the kernel checks the egid and the supplementary groups, so
  * fsGroup and supplementalGroups count too. */
-static int ping_need(engine_ctx *c, engine_ctr *ct, bool pod_level, bool host_net)
+static int ping_need(nonroot_state *st, decision *c, decision_ctr *ct, bool pod_level,
+		     bool host_net)
 {
 	long long gid = -1;
 	if (host_net)
 		return NEED_UNMET;
-	int r = sc_int(c, ct, "runAsGroup", false, &gid);
+	int r = container_sc_int(c, ct, "runAsGroup", false, &gid);
 	if (r == 0)
-		r = sc_int(c, ct, "fsGroup", true, &gid);
+		r = container_sc_int(c, ct, "fsGroup", true, &gid);
 	if (r == 0) {
 		json_t *g = json_array_get(json_object_get(pod_sc(c), "supplementalGroups"), 0);
 		if (json_is_integer(g)) {
@@ -240,11 +186,11 @@ static int ping_need(engine_ctx *c, engine_ctr *ct, bool pod_level, bool host_ne
 		if (known && sscanf(have, "%lld %lld", &lo, &hi) == 2 && lo <= gid && gid <= hi)
 			return NEED_MET;
 		if (known)
-			engine_warn(
+			decision_warn(
 				c,
 				"%s: pod sets %s=\"%.24s\" without gid %lld; left as the pod set "
 				"it",
-				engine_label(ct), SYSCTL_PING, have, gid);
+				decision_label(ct), SYSCTL_PING, have, gid);
 		return NEED_UNMET;
 	}
 	/* containerd leaves ping_group_range alone in a user namespace
@@ -254,103 +200,114 @@ static int ping_need(engine_ctx *c, engine_ctr *ct, bool pod_level, bool host_ne
 	    (!known || gid <= OPEN_PING_MAX))
 		return NEED_MET;
 	if (!known || !pod_level || c->spec->nonroot_strategy == POLICY_NONROOT_AMBIENT ||
-	    !engine_scc_allows_sysctl(c, SYSCTL_PING))
+	    !decision_scc_allows_sysctl(c, SYSCTL_PING))
 		return NEED_UNMET;
-	if (c->nr.ping_gid >= 0 && c->nr.ping_gid != gid)
+	if (st->ping_gid >= 0 && st->ping_gid != gid)
 		return NEED_UNMET; /* one range per pod: a second gid uses the wrapper */
-	c->nr.ping_gid = gid;
+	st->ping_gid = gid;
 	return NEED_SYSCTL;
 }
 
 /* Reports what the sysctls capgate sets do for this container. */
-static void report_sysctl(engine_ctx *c, engine_ctr *ct, caps_set by_sysctl, caps_set allowed)
+static void report_sysctl(nonroot_state *st, decision *c, decision_ctr *ct, caps_set by_sysctl,
+			  caps_set allowed)
 {
 	char names[256];
 	if (by_sysctl & allowed) {
 		caps_set_format(by_sysctl & allowed, names, sizeof(names));
-		engine_change(c, ct,
-			      "non-root: a pod sysctl makes %s work; kept in add, which binaries "
-			      "with file capabilities need",
-			      names);
-		engine_warn(
+		decision_change(c, ct,
+				"non-root: a pod sysctl makes %s work; kept in add, which binaries "
+				"with file capabilities need",
+				names);
+		decision_warn(
 			c, "%s runs as non-root: %s kept, and a pod-wide safe sysctl makes it work",
-			engine_label(ct), names);
+			decision_label(ct), names);
 	}
 	if (by_sysctl & ~allowed) {
 		caps_set_format(by_sysctl & ~allowed, names, sizeof(names));
-		engine_change(c, ct,
-			      "non-root: a pod sysctl stands in for %s, which is not allowed",
-			      names);
-		engine_warn(c,
-			    "%s runs as non-root: a pod-wide sysctl stands in for %s (+ep binaries "
-			    "will fail)",
-			    engine_label(ct), names);
+		decision_change(c, ct,
+				"non-root: a pod sysctl stands in for %s, which is not allowed",
+				names);
+		decision_warn(
+			c,
+			"%s runs as non-root: a pod-wide sysctl stands in for %s (+ep binaries "
+			"will fail)",
+			decision_label(ct), names);
 	}
 	/* Where NET_RAW is kept, the wrapper (netRaw: raw) could give raw
 	 * sockets; where it is not allowed, nothing could. */
-	if (by_sysctl & allowed & CAPS_BIT(CAP_NET_RAW))
-		engine_warn(c,
-			    "%s: ping_group_range allows ICMP echo only; raw sockets still need "
-			    "NET_RAW (nonRoot.netRaw: raw)",
-			    engine_label(ct));
-	nonroot_note_applied(c, "sysctl", ct->name, by_sysctl);
-	c->nr.acted = true;
+	if (by_sysctl & allowed & CAPS_BIT(CAPS_NET_RAW))
+		decision_warn(c,
+			      "%s: ping_group_range allows ICMP echo only; raw sockets still need "
+			      "NET_RAW (nonRoot.netRaw: raw)",
+			      decision_label(ct));
+	note_applied(st, "sysctl", ct->name, by_sysctl);
+	st->acted = true;
 }
 
-int nonroot_judge(engine_ctx *c, engine_ctr *ct)
+void nonroot_begin(nonroot_state *nr)
 {
-	enum policy_nonroot_strategy st = c->spec->nonroot_strategy;
+	memset(nr, 0, sizeof(*nr));
+	nr->port_start = -1;
+	nr->ping_gid = -1;
+}
+
+int nonroot_judge(nonroot_state *st, decision *c, decision_ctr *ct)
+{
+	enum policy_nonroot_strategy strategy = c->spec->nonroot_strategy;
 	/* A default add looks asked for once capgate (or, on OpenShift, SCC
 	 * admission) has added it: so that re-invocation decides the same,
 	 * and a template the same as its pods, defaultAddCapabilities never
 	 * count, named by the container or not. */
 	caps_set scc_default = c->scc != NULL ? c->scc->default_add : 0;
 	caps_set asked = ct->add & ~ct->drop_specific & ~c->spec->default_add & ~scc_default;
-	if (st == POLICY_NONROOT_NONE || asked == 0 || ct->user != 1)
+	if (strategy == POLICY_NONROOT_NONE || asked == 0 || ct->user != 1)
 		return 0;
 	const policy_nonroot *nr = &c->policy->nonroot;
 	bool pod_level = strcmp(ct->list, "ephemeralContainers") != 0;
 	bool host_net = json_is_true(json_object_get(c->pod_spec, "hostNetwork"));
 	caps_set allowed = asked & ct->keep, met = 0, by_sysctl = 0;
 	int r;
-	if (asked & CAPS_BIT(CAP_NET_BIND_SERVICE)) {
-		if ((r = port_need(c, ct, pod_level, host_net)) < 0)
+	if (asked & CAPS_BIT(CAPS_NET_BIND_SERVICE)) {
+		if ((r = port_need(st, c, ct, pod_level, host_net)) < 0)
 			return r;
-		met |= r == NEED_MET ? CAPS_BIT(CAP_NET_BIND_SERVICE) : 0;
-		by_sysctl |= r == NEED_SYSCTL ? CAPS_BIT(CAP_NET_BIND_SERVICE) : 0;
+		met |= r == NEED_MET ? CAPS_BIT(CAPS_NET_BIND_SERVICE) : 0;
+		by_sysctl |= r == NEED_SYSCTL ? CAPS_BIT(CAPS_NET_BIND_SERVICE) : 0;
 	}
-	if ((asked & CAPS_BIT(CAP_NET_RAW)) && nr->net_raw_use == POLICY_NET_RAW_PING) {
-		if ((r = ping_need(c, ct, pod_level, host_net)) < 0)
+	if ((asked & CAPS_BIT(CAPS_NET_RAW)) && nr->net_raw_use == POLICY_NET_RAW_PING) {
+		if ((r = ping_need(st, c, ct, pod_level, host_net)) < 0)
 			return r;
-		met |= r == NEED_MET ? CAPS_BIT(CAP_NET_RAW) : 0;
-		by_sysctl |= r == NEED_SYSCTL ? CAPS_BIT(CAP_NET_RAW) : 0;
+		met |= r == NEED_MET ? CAPS_BIT(CAPS_NET_RAW) : 0;
+		by_sysctl |= r == NEED_SYSCTL ? CAPS_BIT(CAPS_NET_RAW) : 0;
 	}
 	/* Re-invocation finds the sysctl in place (the need met) and reports
 	 * nothing. */
 	if (by_sysctl)
-		report_sysctl(c, ct, by_sysctl, allowed);
+		report_sysctl(st, c, ct, by_sysctl, allowed);
 	caps_set rest = allowed & ~met & ~by_sysctl;
 	const char *why = "strategy sysctl, and no sysctl fits";
-	if (rest && st != POLICY_NONROOT_SYSCTL) {
-		if ((r = wrapper_wrap(c, ct, rest, &why)) < 0)
+	if (rest && strategy != POLICY_NONROOT_SYSCTL) {
+		if ((r = wrapper_wrap(&st->wrap, c, ct, rest, &why)) < 0)
 			return r;
-		if (r == 1)
+		if (r == 1) {
+			note_applied(st, "ambient", ct->name, rest);
 			return 0;
+		}
 	}
 	if (rest == 0)
 		return 0;
 	char names[256];
 	caps_set_format(rest, names, sizeof(names));
-	if (st == POLICY_NONROOT_AMBIENT) {
-		engine_deny(c,
-			    "%s runs as non-root and needs %s, which the wrapper cannot give: %s",
-			    engine_label(ct), names, why);
+	if (strategy == POLICY_NONROOT_AMBIENT) {
+		decision_deny(c,
+			      "%s runs as non-root and needs %s, which the wrapper cannot give: %s",
+			      decision_label(ct), names, why);
 		return 0;
 	}
 	/* Nothing to change: the object is as good as capgate can make it,
 	 * and the user is told. */
-	engine_warn(c, "%s runs as non-root: %s will have no effect (%s%s)", engine_label(ct),
-		    names, host_net ? "hostNetwork; " : "", why);
+	decision_warn(c, "%s runs as non-root: %s will have no effect (%s%s)", decision_label(ct),
+		      names, host_net ? "hostNetwork; " : "", why);
 	return 0;
 }
 
@@ -368,19 +325,19 @@ static json_t *sysctl_entry(const char *name, const char *value)
 	return o;
 }
 
-int nonroot_finish(engine_ctx *c)
+int nonroot_finish(nonroot_state *st, decision *c)
 {
 	static const char *const sc_key[] = {"securityContext"};
 	json_t *sysctls = json_array();
 	char val[48];
 	if (sysctls == NULL)
-		return -ENOMEM;
-	if (c->nr.port_start >= 0) {
-		snprintf(val, sizeof(val), "%d", c->nr.port_start);
+		return decision_oom(c);
+	if (st->port_start >= 0) {
+		snprintf(val, sizeof(val), "%d", st->port_start);
 		json_array_append_new(sysctls, sysctl_entry(SYSCTL_PORT, val));
 	}
-	if (c->nr.ping_gid >= 0) {
-		snprintf(val, sizeof(val), "%lld %lld", c->nr.ping_gid, c->nr.ping_gid);
+	if (st->ping_gid >= 0) {
+		snprintf(val, sizeof(val), "%lld %lld", st->ping_gid, st->ping_gid);
 		json_array_append_new(sysctls, sysctl_entry(SYSCTL_PING, val));
 	}
 	if (json_array_size(sysctls) > 0) {
@@ -391,33 +348,33 @@ int nonroot_finish(engine_ctx *c)
 			json_array_foreach(sysctls, i, s)
 			{
 				if (patch_append(c->ops, c->pod_spec, &c->spec_path, sc_key, 1,
-						 "sysctls", json_incref(s)) < 0)
+						 "sysctls", json_incref(s), c->err) < 0)
 					c->oom = true;
 			}
 			json_decref(sysctls);
 		} else if (patch_set_nested(c->ops, c->pod_spec, &c->spec_path, sc_key, 1,
-					    "sysctls", sysctls) < 0) {
+					    "sysctls", sysctls, c->err) < 0) {
 			c->oom = true;
 		}
 	} else {
 		json_decref(sysctls);
 	}
-	if (wrapper_finish(c) < 0)
+	if (wrapper_finish(&st->wrap, c) < 0)
 		return -1;
 	/* pods/ephemeralcontainers keeps nothing but the ephemeral containers
 	 * (dropNonEphemeralContainerUpdates): no annotation there. */
-	bool ephemeral_only = strcmp(c->req->sub_resource, "ephemeralcontainers") == 0;
-	if (c->nr.acted && c->nr.applied[0] && !ephemeral_only) {
+	if ((st->acted || st->wrap.acted) && st->applied[0] && !c->ephemeral_only) {
 		const char *have =
 			json_string_value(json_object_get(c->annotations, APPLIED_ANNOTATION));
-		if (have == NULL || strcmp(have, c->nr.applied) != 0) {
+		if (have == NULL || strcmp(have, st->applied) != 0) {
 			static const char *const meta_keys[] = {"metadata", "annotations"};
 			if (patch_set_nested(c->ops, c->template_obj, &c->template_path, meta_keys,
-					     2, APPLIED_ANNOTATION, json_string(c->nr.applied)) < 0)
+					     2, APPLIED_ANNOTATION, json_string(st->applied),
+					     c->err) < 0)
 				c->oom = true;
 			c->changed = true;
 		}
-		engine_audit_note(c, "nonroot", c->nr.applied);
+		decision_audit(c, "nonroot", st->applied);
 	}
 	return 0;
 }

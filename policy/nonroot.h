@@ -1,35 +1,39 @@
 /* The non-root step of the engine (see nonroot.c for the kernel rules):
  * make the capabilities a non-root container asked for work, with a safe
- * sysctl or the ambient wrapper (wrapper.c). Internal to the engine.
+ * sysctl or the ambient wrapper (wrapper.c). Internal to the engine: engine.c
+ * holds one nonroot_state per decision and calls these in order.
  */
 #ifndef CG_NONROOT_H
 #define CG_NONROOT_H
 
-#include "policy/engine_ctx.h"
+#include <stdbool.h>
 
-#define NONROOT_VOLUME	       "capgate-ambient"
-#define NONROOT_INIT_CONTAINER "capgate-ambient-install"
+#include "policy/decision.h"
+#include "policy/wrapper.h"
 
-/* Who the container's process runs as: 1 a non-root uid (runAsUser != 0,
- * or runAsNonRoot: true), 0 root or unknown (the image's USER), negative
- * on a field of the wrong type (err filled). */
-int nonroot_user(engine_ctx *c, engine_ctr *ct) CG_MUST_CHECK;
+/* What the non-root step gathers across the containers of one pod, for
+ * the pod-level operations nonroot_finish() emits. */
+typedef struct nonroot_state {
+	int port_start;	    /* lowest port < 1024 a sysctl must open; -1 none */
+	long long ping_gid; /* gid for ping_group_range; -1 none */
+	bool acted;	    /* something was changed for a non-root container */
+	bool applied_full;  /* applied[] could not take every entry */
+	char applied[1024]; /* capgate.dev/applied value */
+	wrapper_state wrap; /* the wrapper strategy's own */
+} nonroot_state;
 
-/* The lowest containerPort below 1024 the container declares, 0 for none.
- * Negative on a field of the wrong type. */
-int nonroot_low_port(engine_ctx *c, engine_ctr *ct, long long *port) CG_MUST_CHECK;
+/* Starts the state of one decision. */
+void nonroot_begin(nonroot_state *nr);
 
 /* Decides for one judged container after the allowlist step (ct->keep and
  * ct->user set): pod sysctls to request, or the wrapper. Never changes
- * ct->keep: an allowed capability the container asked for stays in add. */
-int nonroot_judge(engine_ctx *c, engine_ctr *ct) CG_MUST_CHECK;
-
-/* Records "how:container=CAP+CAP" in the capgate.dev/applied value. */
-void nonroot_note_applied(engine_ctx *c, const char *how, const char *name, caps_set caps);
+ * ct->keep: an allowed capability the container asked for stays in add.
+ * Negative on a field of the wrong type (c->err filled). */
+int nonroot_judge(nonroot_state *nr, decision *c, decision_ctr *ct) CG_MUST_CHECK;
 
 /* Emits the pod-level operations (sysctls, the wrapper's volume and init
  * container, the capgate.dev/applied annotation) once every container has
  * been judged. */
-int nonroot_finish(engine_ctx *c) CG_MUST_CHECK;
+int nonroot_finish(nonroot_state *nr, decision *c) CG_MUST_CHECK;
 
 #endif

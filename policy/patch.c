@@ -4,13 +4,28 @@
 #include <stdio.h>
 #include <string.h>
 
-int patch_path_join(patch_path *out, const patch_path *base, const char *token)
+/* Every failure says what it was: the engine's caller turns it into the
+ * policy's onError answer with this text. */
+static int too_long(cg_error *err, const patch_path *base)
+{
+	cg_error_set(err, ENAMETOOLONG, "a JSON pointer under %.60s is longer than %d bytes",
+		     base->len ? base->s : "/", PATCH_PATH_MAX);
+	return -ENAMETOOLONG;
+}
+
+static int oom(cg_error *err)
+{
+	cg_error_set(err, ENOMEM, "out of memory while building the patch");
+	return -ENOMEM;
+}
+
+int patch_path_join(patch_path *out, const patch_path *base, const char *token, cg_error *err)
 {
 	char buf[PATCH_PATH_MAX];
 	size_t k = 0;
 	for (const char *p = token; *p; p++) {
 		if (k + 3 >= sizeof(buf))
-			return -ENAMETOOLONG;
+			return too_long(err, base);
 		if (*p == '~') {
 			buf[k++] = '~';
 			buf[k++] = '0';
@@ -22,7 +37,7 @@ int patch_path_join(patch_path *out, const patch_path *base, const char *token)
 		}
 	}
 	if (base->len + 1 + k + 1 > sizeof(out->s))
-		return -ENAMETOOLONG;
+		return too_long(err, base);
 	if (out != base)
 		memcpy(out->s, base->s, base->len);
 	out->s[base->len] = '/';
@@ -32,26 +47,26 @@ int patch_path_join(patch_path *out, const patch_path *base, const char *token)
 	return 0;
 }
 
-int patch_path_index(patch_path *out, const patch_path *base, size_t index)
+int patch_path_index(patch_path *out, const patch_path *base, size_t index, cg_error *err)
 {
 	char tok[24];
 	snprintf(tok, sizeof(tok), "%zu", index);
-	return patch_path_join(out, base, tok);
+	return patch_path_join(out, base, tok, err);
 }
 
-int patch_add(json_t *ops, const patch_path *path, json_t *value)
+int patch_add(json_t *ops, const patch_path *path, json_t *value, cg_error *err)
 {
 	json_t *op = json_object();
 	if (op == NULL || value == NULL) {
 		json_decref(op);
 		json_decref(value);
-		return -ENOMEM;
+		return oom(err);
 	}
 	if (json_object_set_new_nocheck(op, "op", json_string_nocheck("add")) < 0 ||
 	    json_object_set_new_nocheck(op, "path", json_stringn_nocheck(path->s, path->len)) < 0 ||
 	    json_object_set_new_nocheck(op, "value", value) < 0 ||
 	    json_array_append_new(ops, op) < 0)
-		return -ENOMEM;
+		return oom(err);
 	return 0;
 }
 
@@ -59,7 +74,7 @@ int patch_add(json_t *ops, const patch_path *path, json_t *value)
  * deepest existing one's path. A member that exists but is null counts as
  * missing: `add` on it replaces the null with the subtree. */
 static size_t existing_depth(json_t **obj, patch_path *path, const char *const *keys, size_t n,
-			     int *rc)
+			     int *rc, cg_error *err)
 {
 	size_t i = 0;
 	*rc = 0;
@@ -67,7 +82,7 @@ static size_t existing_depth(json_t **obj, patch_path *path, const char *const *
 		json_t *next = json_object_get(*obj, keys[i]);
 		if (!json_is_object(next))
 			break;
-		if ((*rc = patch_path_join(path, path, keys[i])) < 0)
+		if ((*rc = patch_path_join(path, path, keys[i], err)) < 0)
 			return i;
 		*obj = next;
 	}
@@ -94,61 +109,62 @@ static json_t *wrap(const char *const *keys, size_t from, size_t n, const char *
 }
 
 /* Adds value at path + tokens (one or two); steals value. */
-static int add_at(json_t *ops, patch_path *path, const char *t1, const char *t2, json_t *value)
+static int add_at(json_t *ops, patch_path *path, const char *t1, const char *t2, json_t *value,
+		  cg_error *err)
 {
 	int rc;
-	if ((rc = patch_path_join(path, path, t1)) < 0 ||
-	    (t2 != NULL && (rc = patch_path_join(path, path, t2)) < 0)) {
+	if ((rc = patch_path_join(path, path, t1, err)) < 0 ||
+	    (t2 != NULL && (rc = patch_path_join(path, path, t2, err)) < 0)) {
 		json_decref(value);
 		return rc;
 	}
-	return patch_add(ops, path, value);
+	return patch_add(ops, path, value, err);
 }
 
 /* Sets member key once the walk has found `have` of keys[] existing (path
  * points at the deepest): adds it there, or the highest missing parent with
  * the rest of the chain wrapped around value. Steals value. */
 static int set_from(json_t *ops, patch_path *path, size_t have, const char *const *keys, size_t n,
-		    const char *key, json_t *value)
+		    const char *key, json_t *value, cg_error *err)
 {
 	if (have == n)
-		return add_at(ops, path, key, NULL, value);
+		return add_at(ops, path, key, NULL, value, err);
 	json_t *sub = wrap(keys, have + 1, n, key, value);
 	if (sub == NULL)
-		return -ENOMEM;
-	return add_at(ops, path, keys[have], NULL, sub);
+		return oom(err);
+	return add_at(ops, path, keys[have], NULL, sub, err);
 }
 
 int patch_set_nested(json_t *ops, json_t *obj, const patch_path *obj_path, const char *const *keys,
-		     size_t n, const char *key, json_t *value)
+		     size_t n, const char *key, json_t *value, cg_error *err)
 {
 	patch_path path = *obj_path;
 	int rc;
-	size_t have = existing_depth(&obj, &path, keys, n, &rc);
+	size_t have = existing_depth(&obj, &path, keys, n, &rc, err);
 	if (rc < 0) {
 		json_decref(value);
 		return rc;
 	}
-	return set_from(ops, &path, have, keys, n, key, value);
+	return set_from(ops, &path, have, keys, n, key, value, err);
 }
 
 int patch_append(json_t *ops, json_t *obj, const patch_path *obj_path, const char *const *keys,
-		 size_t n, const char *key, json_t *value)
+		 size_t n, const char *key, json_t *value, cg_error *err)
 {
 	patch_path path = *obj_path;
 	int rc;
-	size_t have = existing_depth(&obj, &path, keys, n, &rc);
+	size_t have = existing_depth(&obj, &path, keys, n, &rc, err);
 	if (rc < 0) {
 		json_decref(value);
 		return rc;
 	}
 	if (have == n && json_is_array(json_object_get(obj, key)))
-		return add_at(ops, &path, key, "-", value);
+		return add_at(ops, &path, key, "-", value, err);
 	/* No array yet: create it holding value, from the same walk. */
 	json_t *arr = json_array();
 	if (arr == NULL || json_array_append_new(arr, value) < 0) {
 		json_decref(arr);
-		return -ENOMEM;
+		return oom(err);
 	}
-	return set_from(ops, &path, have, keys, n, key, arr);
+	return set_from(ops, &path, have, keys, n, key, arr, err);
 }

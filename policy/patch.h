@@ -24,13 +24,18 @@ typedef struct patch_path {
 	size_t len;
 } patch_path;
 
-/* Appends one reference token (escaped) to a copy of base. Returns negative
- * when the pointer would not fit. */
-int patch_path_join(patch_path *out, const patch_path *base, const char *token) CG_MUST_CHECK;
-int patch_path_index(patch_path *out, const patch_path *base, size_t index) CG_MUST_CHECK;
+/* Every function here returns 0, or a negative value with err filled:
+ * -ENAMETOOLONG when a pointer would not fit, -ENOMEM (value NULL counts:
+ * a caller may pass what a failed allocation returned). */
+
+/* Appends one reference token (escaped) to a copy of base. */
+int patch_path_join(patch_path *out, const patch_path *base, const char *token,
+		    cg_error *err) CG_MUST_CHECK;
+int patch_path_index(patch_path *out, const patch_path *base, size_t index,
+		     cg_error *err) CG_MUST_CHECK;
 
 /* Appends {"op":"add","path":path,"value":value} to ops; steals value. */
-int patch_add(json_t *ops, const patch_path *path, json_t *value) CG_MUST_CHECK;
+int patch_add(json_t *ops, const patch_path *path, json_t *value, cg_error *err) CG_MUST_CHECK;
 
 /* Sets member `key` of the object at obj_path (which exists) to value,
  * creating the chain of missing objects `keys[0..n)` under it first: with
@@ -38,11 +43,11 @@ int patch_add(json_t *ops, const patch_path *path, json_t *value) CG_MUST_CHECK;
  * add .../securityContext/sysctls or add .../securityContext {"sysctls":..}.
  * obj is the live object at obj_path (used to see what exists). Steals value. */
 int patch_set_nested(json_t *ops, json_t *obj, const patch_path *obj_path, const char *const *keys,
-		     size_t n, const char *key, json_t *value) CG_MUST_CHECK;
+		     size_t n, const char *key, json_t *value, cg_error *err) CG_MUST_CHECK;
 
 /* Appends value to the array member `key` of the object at obj_path,
  * creating the array (and missing `keys` parents) when absent. Steals value. */
 int patch_append(json_t *ops, json_t *obj, const patch_path *obj_path, const char *const *keys,
-		 size_t n, const char *key, json_t *value) CG_MUST_CHECK;
+		 size_t n, const char *key, json_t *value, cg_error *err) CG_MUST_CHECK;
 
 #endif

@@ -6,12 +6,6 @@
 #include <string.h>
 
 #define C(n)		CAPS_BIT(n)
-#define CAP_KILL	5
-#define CAP_SETGID	6
-#define CAP_SETUID	7
-#define CAP_NET_BIND	10
-#define CAP_MKNOD	27
-#define CAP_SETFCAP	31
 #define DEFAULT_VERSION 419 /* the oldest OpenShift whose default SCCs are modelled */
 
 /* openshift/api security/v1 FSType, the names an SCC's volumes list takes,
@@ -88,7 +82,7 @@ enum {
 #define VOL_BASE                                                                                   \
 	(V(VOL_CONFIG_MAP) | V(VOL_CSI) | V(VOL_DOWNWARD_API) | V(VOL_EMPTY_DIR) |                 \
 	 V(VOL_EPHEMERAL) | V(VOL_PVC) | V(VOL_PROJECTED) | V(VOL_SECRET))
-#define DROP_V1 (C(CAP_KILL) | C(CAP_MKNOD) | C(CAP_SETUID) | C(CAP_SETGID))
+#define DROP_V1 (C(CAPS_KILL) | C(CAPS_MKNOD) | C(CAPS_SETUID) | C(CAPS_SETGID))
 
 /* OpenShift's default SCCs as shipped, from
  * openshift/cluster-kube-apiserver-operator bindata/bootkube/scc-manifests
@@ -102,18 +96,20 @@ enum {
 		(char *)(name), (allowed), 0, (drop), {NULL, 0}, (root), (priv), (vols)            \
 	}
 #define DEFAULT_SCCS(img)                                                                          \
-	SCC("restricted-v2", C(CAP_NET_BIND), C(CAPS_ALL), false, false, VOL_BASE | (img)),        \
-		SCC("nonroot-v2", C(CAP_NET_BIND), C(CAPS_ALL), false, false, VOL_BASE | (img)),   \
-		SCC("hostnetwork-v2", C(CAP_NET_BIND), C(CAPS_ALL), false, false,                  \
+	SCC("restricted-v2", C(CAPS_NET_BIND_SERVICE), C(CAPS_ALL), false, false,                  \
+	    VOL_BASE | (img)),                                                                     \
+		SCC("nonroot-v2", C(CAPS_NET_BIND_SERVICE), C(CAPS_ALL), false, false,             \
+		    VOL_BASE | (img)),                                                             \
+		SCC("hostnetwork-v2", C(CAPS_NET_BIND_SERVICE), C(CAPS_ALL), false, false,         \
 		    VOL_BASE | (img)),                                                             \
 		SCC("restricted", 0, DROP_V1, false, false, VOL_BASE | (img)),                     \
 		SCC("nonroot", 0, DROP_V1, false, false, VOL_BASE | (img)),                        \
 		SCC("hostnetwork", 0, DROP_V1, false, false, VOL_BASE | (img)),                    \
 		SCC("hostaccess", 0, DROP_V1, false, false, VOL_BASE | V(VOL_HOST_PATH) | (img)),  \
-		SCC("anyuid", 0, C(CAP_MKNOD), true, false, VOL_BASE | (img)),                     \
-		SCC("hostmount-anyuid", 0, C(CAP_MKNOD), true, false,                              \
+		SCC("anyuid", 0, C(CAPS_MKNOD), true, false, VOL_BASE | (img)),                    \
+		SCC("hostmount-anyuid", 0, C(CAPS_MKNOD), true, false,                             \
 		    VOL_BASE | V(VOL_HOST_PATH) | V(VOL_NFS) | (img)),                             \
-		SCC("hostmount-anyuid-v2", 0, C(CAP_MKNOD), true, false,                           \
+		SCC("hostmount-anyuid-v2", 0, C(CAPS_MKNOD), true, false,                          \
 		    VOL_BASE | V(VOL_HOST_PATH) | V(VOL_NFS) | (img)),                             \
 		SCC("privileged", C(CAPS_ALL), 0, true, true, V(VOL_ALL))
 
@@ -123,8 +119,9 @@ static const policy_scc builtin_420[] = {
 	/* New in 4.20. restricted-v3: MustRunAsRange 1000-65534 in a user
 	 * namespace; nested-container: MustRunAsRange 0-65534, SETUID and
 	 * SETGID, in a user namespace. */
-	SCC("restricted-v3", C(CAP_NET_BIND), C(CAPS_ALL), false, false, VOL_BASE | V(VOL_IMAGE)),
-	SCC("nested-container", C(CAP_SETUID) | C(CAP_SETGID), 0, true, false,
+	SCC("restricted-v3", C(CAPS_NET_BIND_SERVICE), C(CAPS_ALL), false, false,
+	    VOL_BASE | V(VOL_IMAGE)),
+	SCC("nested-container", C(CAPS_SETUID) | C(CAPS_SETGID), 0, true, false,
 	    VOL_BASE | V(VOL_IMAGE)),
 };
 
@@ -401,7 +398,7 @@ int popenshift_finish(pyaml *y, yaml_node_t *at, cg_policy *p)
 	if (p->own_scc_root) {
 		/* The installer writes the wrapper's file capability as uid 0. */
 		o->root = true;
-		o->allowed |= C(CAP_SETFCAP);
+		o->allowed |= C(CAPS_SETFCAP);
 	}
 	int version = p->openshift_version ? p->openshift_version : DEFAULT_VERSION;
 	o->volumes = VOL_BASE | (version >= 420 || image_volume ? V(VOL_IMAGE) : 0);

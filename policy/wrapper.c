@@ -16,14 +16,11 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "policy/nonroot.h"
+#include "policy/decision.h"
 #include "policy/patch.h"
 
-#define INIT_MOUNT	     "/capgate-install"
-#define CAP_SETFCAP	     31
-#define CAP_NET_BIND_SERVICE 10
-#define CAP_NET_RAW	     13
-#define IMAGE_WRAPPER	     "/capgate/capgate-ambient" /* where the capgate image has it */
+#define INIT_MOUNT    "/capgate-install"
+#define IMAGE_WRAPPER "/capgate/capgate-ambient" /* where the capgate image has it */
 
 static const policy_entrypoint *find_entrypoint(const policy_nonroot *nr, const char *image)
 {
@@ -63,17 +60,17 @@ static bool is_wrapped(const policy_nonroot *nr, json_t *cmd)
 	       c2 && strcmp(c2, "--") == 0;
 }
 
-static void wrapper_scan(engine_ctx *c)
+static void scan(wrapper_state *w, decision *c)
 {
 	static const char *const lists[] = {"initContainers", "containers"};
-	c->nr.wrapper_in_pod = false;
+	w->wrapper_in_pod = false;
 	for (size_t l = 0; l < 2; l++) {
 		size_t i;
 		json_t *ctr;
 		json_array_foreach(json_object_get(c->pod_spec, lists[l]), i, ctr)
 		{
 			if (is_wrapped(&c->policy->nonroot, json_object_get(ctr, "command")))
-				c->nr.wrapper_in_pod = true;
+				w->wrapper_in_pod = true;
 		}
 	}
 }
@@ -115,12 +112,12 @@ static caps_set parse_caps_arg(const char *arg)
  * require dropped by name or would add by default (SCC admission validates
  * the pod after webhooks and refuses an SCC whose defaults change it:
  * capabilities/mustrunas.go Generate), so that it holds exactly SETFCAP. */
-static caps_set installer_drops(const engine_ctx *c)
+static caps_set installer_drops(const decision *c)
 {
 	caps_set d = CAPS_BIT(CAPS_ALL) | (c->spec->required_drop & CAPS_KNOWN_MASK);
 	if (c->scc != NULL)
 		d |= (c->scc->required_drop | c->scc->default_add) & CAPS_KNOWN_MASK;
-	return d & ~CAPS_BIT(CAP_SETFCAP);
+	return d & ~CAPS_BIT(CAPS_SETFCAP);
 }
 
 /* ALL first, then names in capability order. */
@@ -142,8 +139,8 @@ json_t *wrapper_installer_spec(const policy_nonroot *nr, caps_set caps, caps_set
 	return json_pack(
 		"{s:s, s:s, s:[s,s,s,s], s:[{s:s, s:s}], s:{s:b, s:b, s:i, s:b, s:{s:[s], s:o}},"
 		" s:{s:{s:s, s:s}, s:{s:s, s:s}}}",
-		"name", NONROOT_INIT_CONTAINER, "image", nr->image, "command", IMAGE_WRAPPER,
-		"--install", INIT_MOUNT, arg, "volumeMounts", "name", NONROOT_VOLUME, "mountPath",
+		"name", WRAPPER_INIT_CONTAINER, "image", nr->image, "command", IMAGE_WRAPPER,
+		"--install", INIT_MOUNT, arg, "volumeMounts", "name", WRAPPER_VOLUME, "mountPath",
 		INIT_MOUNT, "securityContext", "allowPrivilegeEscalation", 0,
 		"readOnlyRootFilesystem", 1, "runAsUser", 0, "runAsNonRoot", 0, "capabilities",
 		"add", "SETFCAP", "drop", drop_list(drops), "resources", "requests", "cpu", "10m",
@@ -152,7 +149,7 @@ json_t *wrapper_installer_spec(const policy_nonroot *nr, caps_set caps, caps_set
 
 /* The init container that installs the wrapper for this pod: the installed
  * copy carries exactly caps, what the pod's wrapped containers raise. */
-static json_t *init_container(const engine_ctx *c, caps_set caps)
+static json_t *init_container(const decision *c, caps_set caps)
 {
 	return wrapper_installer_spec(&c->policy->nonroot, caps, installer_drops(c));
 }
@@ -163,9 +160,9 @@ static json_t *init_container(const engine_ctx *c, caps_set caps)
 static json_t *own_volume(const policy_nonroot *nr)
 {
 	if (nr->delivery == POLICY_DELIVERY_INIT_CONTAINER)
-		return json_pack("{s:s, s:{s:s, s:s}}", "name", NONROOT_VOLUME, "emptyDir",
+		return json_pack("{s:s, s:{s:s, s:s}}", "name", WRAPPER_VOLUME, "emptyDir",
 				 "medium", "Memory", "sizeLimit", "4Mi");
-	return json_pack("{s:s, s:{s:s, s:s}}", "name", NONROOT_VOLUME, "image", "reference",
+	return json_pack("{s:s, s:{s:s, s:s}}", "name", WRAPPER_VOLUME, "image", "reference",
 			 nr->image, "pullPolicy", "IfNotPresent");
 }
 
@@ -217,7 +214,7 @@ static caps_set installer_command_caps(json_t *cmd)
 	    strcmp(c1, "--install") != 0 || c2 == NULL || strcmp(c2, INIT_MOUNT) != 0)
 		return 0;
 	if (n == 3)
-		return CAPS_BIT(CAP_NET_BIND_SERVICE) | CAPS_BIT(CAP_NET_RAW);
+		return CAPS_BIT(CAPS_NET_BIND_SERVICE) | CAPS_BIT(CAPS_NET_RAW);
 	return parse_caps_arg(json_string_value(json_array_get(cmd, 3)));
 }
 
@@ -255,7 +252,7 @@ static bool sc_same_but_drops(json_t *want, json_t *have, bool *drops_same)
 				return false;
 			seen |= CAPS_BIT(cap);
 		}
-		if (!(seen & CAPS_BIT(CAPS_ALL)) || (seen & CAPS_BIT(CAP_SETFCAP)))
+		if (!(seen & CAPS_BIT(CAPS_ALL)) || (seen & CAPS_BIT(CAPS_SETFCAP)))
 			return false;
 		*drops_same = json_equal(json_object_get(v, "drop"), drop);
 	}
@@ -268,10 +265,10 @@ static bool sc_same_but_drops(json_t *want, json_t *have, bool *drops_same)
  * may lag behind the pod's wrapped containers, the policy or the SCC, or
  * predate --caps, and wrapper_finish() corrects them. Neither can give the
  * installer more than SETFCAP. */
-static bool installer_genuine(const engine_ctx *c, json_t *obj, caps_set *caps, bool *drops_same)
+static bool installer_genuine(const decision *c, json_t *obj, caps_set *caps, bool *drops_same)
 {
 	const char *name = json_string_value(json_object_get(obj, "name"));
-	if (name == NULL || strcmp(name, NONROOT_INIT_CONTAINER) != 0 ||
+	if (name == NULL || strcmp(name, WRAPPER_INIT_CONTAINER) != 0 ||
 	    (*caps = installer_command_caps(json_object_get(obj, "command"))) == 0)
 		return false;
 	json_t *want = init_container(c, *caps);
@@ -296,25 +293,25 @@ static bool installer_genuine(const engine_ctx *c, json_t *obj, caps_set *caps, 
 	return same;
 }
 
-bool wrapper_is_installer(engine_ctx *c, const engine_ctr *ct)
+bool wrapper_is_installer(wrapper_state *w, decision *c, const decision_ctr *ct)
 {
 	const policy_nonroot *nr = &c->policy->nonroot;
 	caps_set caps;
 	bool drops_same = false;
 	if (strcmp(ct->list, "initContainers") != 0 ||
 	    nr->delivery != POLICY_DELIVERY_INIT_CONTAINER || nr->image == NULL ||
-	    ct->name == NULL || strcmp(ct->name, NONROOT_INIT_CONTAINER) != 0)
+	    ct->name == NULL || strcmp(ct->name, WRAPPER_INIT_CONTAINER) != 0)
 		return false;
-	if (!c->nr.scanned) { /* only for a container named like it */
-		wrapper_scan(c);
-		c->nr.scanned = true;
+	if (!w->scanned) { /* only for a container named like it */
+		scan(w, c);
+		w->scanned = true;
 	}
-	if (!c->nr.wrapper_in_pod || !installer_genuine(c, ct->obj, &caps, &drops_same))
+	if (!w->wrapper_in_pod || !installer_genuine(c, ct->obj, &caps, &drops_same))
 		return false;
-	c->nr.installer_seen = true;
-	c->nr.installer_caps = caps;
-	c->nr.installer_drops_stale = !drops_same;
-	c->nr.installer_path = ct->path;
+	w->installer_seen = true;
+	w->installer_caps = caps;
+	w->installer_drops_stale = !drops_same;
+	w->installer_path = ct->path;
 	return true;
 }
 
@@ -330,39 +327,39 @@ static bool mount_read_only(json_t *m)
  * container that mounts it writable could replace what the others run; an
  * init container named like the installer that is not capgate's would be
  * taken for it. NULL when free, else why not (for a message). */
-static const char *slot_taken(engine_ctx *c)
+static const char *slot_taken(wrapper_state *w, decision *c)
 {
 	const policy_nonroot *nr = &c->policy->nonroot;
-	if (c->nr.slot_checked)
-		return c->nr.slot_why;
-	c->nr.slot_checked = true;
-	if (!c->nr.scanned) {
-		wrapper_scan(c);
-		c->nr.scanned = true;
+	if (w->slot_checked)
+		return w->slot_why;
+	w->slot_checked = true;
+	if (!w->scanned) {
+		scan(w, c);
+		w->scanned = true;
 	}
 	size_t i;
 	json_t *o, *installer = NULL;
 	json_array_foreach(json_object_get(c->pod_spec, "volumes"), i, o)
 	{
 		const char *n = json_string_value(json_object_get(o, "name"));
-		if (n == NULL || strcmp(n, NONROOT_VOLUME) != 0)
+		if (n == NULL || strcmp(n, WRAPPER_VOLUME) != 0)
 			continue;
 		json_t *want = own_volume(nr);
 		bool same = json_equal(want, o);
 		json_decref(want);
 		if (!same)
-			return c->nr.slot_why = "volume " NONROOT_VOLUME " is the pod's own";
+			return w->slot_why = "volume " WRAPPER_VOLUME " is the pod's own";
 	}
 	json_array_foreach(json_object_get(c->pod_spec, "initContainers"), i, o)
 	{
 		const char *n = json_string_value(json_object_get(o, "name"));
 		caps_set caps;
 		bool drops_same;
-		if (n == NULL || strcmp(n, NONROOT_INIT_CONTAINER) != 0)
+		if (n == NULL || strcmp(n, WRAPPER_INIT_CONTAINER) != 0)
 			continue;
-		if (nr->delivery != POLICY_DELIVERY_INIT_CONTAINER || !c->nr.wrapper_in_pod ||
+		if (nr->delivery != POLICY_DELIVERY_INIT_CONTAINER || !w->wrapper_in_pod ||
 		    !installer_genuine(c, o, &caps, &drops_same))
-			return c->nr.slot_why = NONROOT_INIT_CONTAINER " is the pod's own";
+			return w->slot_why = WRAPPER_INIT_CONTAINER " is the pod's own";
 		installer = o;
 	}
 	static const char *const lists[] = {"initContainers", "containers", "ephemeralContainers"};
@@ -374,10 +371,10 @@ static const char *slot_taken(engine_ctx *c)
 			json_array_foreach(json_object_get(o, "volumeMounts"), k, m)
 			{
 				const char *n = json_string_value(json_object_get(m, "name"));
-				if (n != NULL && strcmp(n, NONROOT_VOLUME) == 0 &&
+				if (n != NULL && strcmp(n, WRAPPER_VOLUME) == 0 &&
 				    !mount_read_only(m) && o != installer)
-					return c->nr.slot_why = "a container mounts " NONROOT_VOLUME
-								" writable";
+					return w->slot_why = "a container mounts " WRAPPER_VOLUME
+							     " writable";
 			}
 		}
 	}
@@ -388,7 +385,7 @@ static const char *slot_taken(engine_ctx *c)
  * (read-only, at dir), 0 none, -1 one that is not capgate's (the volume
  * mounted elsewhere or writable, or another volume at dir: the apiserver
  * refuses two mounts at one path). */
-static int own_mount(engine_ctr *ct, const char *dir)
+static int own_mount(decision_ctr *ct, const char *dir)
 {
 	size_t i;
 	json_t *m;
@@ -398,7 +395,7 @@ static int own_mount(engine_ctr *ct, const char *dir)
 		const char *n = json_string_value(json_object_get(m, "name"));
 		const char *path = json_string_value(json_object_get(m, "mountPath"));
 		bool at_dir = path != NULL && strcmp(path, dir) == 0;
-		if (n != NULL && strcmp(n, NONROOT_VOLUME) == 0) {
+		if (n != NULL && strcmp(n, WRAPPER_VOLUME) == 0) {
 			if (!at_dir || !mount_read_only(m) || json_object_get(m, "subPath"))
 				return -1;
 			found = 1;
@@ -422,7 +419,7 @@ static void wrapper_dir(const policy_nonroot *nr, char *dir, size_t n)
 /* The policy's entrypoint for an image, when the container sets no command.
  * Setting command makes the runtime ignore the image's CMD, so without args
  * of its own the container needs the CMD spelled out: never guess it. */
-static int entrypoint_argv(engine_ctx *c, engine_ctr *ct, json_t **orig, json_t **args_new,
+static int entrypoint_argv(decision *c, decision_ctr *ct, json_t **orig, json_t **args_new,
 			   const char **why)
 {
 	const policy_nonroot *nr = &c->policy->nonroot;
@@ -437,39 +434,39 @@ static int entrypoint_argv(engine_ctx *c, engine_ctr *ct, json_t **orig, json_t 
 			return 0;
 		}
 		if (ep->args.n > 0 && (*args_new = strlist_json(&ep->args)) == NULL)
-			return -ENOMEM;
+			return decision_oom(c);
 	}
 	*orig = strlist_json(&ep->command);
 	return *orig ? 1 : -ENOMEM;
 }
 
-static int add_mount(engine_ctx *c, engine_ctr *ct, caps_set caps)
+static int add_mount(wrapper_state *w, decision *c, decision_ctr *ct, caps_set caps)
 {
 	const policy_nonroot *nr = &c->policy->nonroot;
 	ct->wrapped = caps;
 	if (nr->delivery == POLICY_DELIVERY_IMAGE)
 		return 0;
 	if (nr->delivery == POLICY_DELIVERY_INIT_CONTAINER) {
-		c->nr.wrapped_init = true;
-		c->nr.init_caps |= caps;
+		w->wrapped_init = true;
+		w->init_caps |= caps;
 	} else {
-		c->nr.wrapped_image_volume = true;
+		w->wrapped_image_volume = true;
 	}
 	char dir[4200];
 	wrapper_dir(nr, dir, sizeof(dir));
 	if (own_mount(ct, dir) == 1)
 		return 0;
-	json_t *m = json_pack("{s:s, s:s, s:b}", "name", NONROOT_VOLUME, "mountPath", dir,
+	json_t *m = json_pack("{s:s, s:s, s:b}", "name", WRAPPER_VOLUME, "mountPath", dir,
 			      "readOnly", 1);
-	if (patch_append(c->ops, ct->obj, &ct->path, NULL, 0, "volumeMounts", m) < 0)
+	if (patch_append(c->ops, ct->obj, &ct->path, NULL, 0, "volumeMounts", m, c->err) < 0)
 		c->oom = true;
-	c->changed = c->nr.acted = true;
+	c->changed = w->acted = true;
 	return 0;
 }
 
 /* Why the wrapper cannot reach this container in this pod (its SCC, the
  * names it needs), or NULL. */
-static const char *delivery_blocked(engine_ctx *c, engine_ctr *ct)
+static const char *delivery_blocked(wrapper_state *w, decision *c, decision_ctr *ct)
 {
 	const policy_nonroot *nr = &c->policy->nonroot;
 	if (nr->delivery == POLICY_DELIVERY_IMAGE)
@@ -478,12 +475,13 @@ static const char *delivery_blocked(engine_ctx *c, engine_ctr *ct)
 		return "a live pod gets no volume for the wrapper";
 	/* The installer runs as uid 0 with SETFCAP, writing into an emptyDir;
 	 * the other delivery mounts an image volume. */
-	if (nr->delivery == POLICY_DELIVERY_INIT_CONTAINER ? !engine_scc_allows_installer(c)
-							   : !engine_scc_allows_volume(c, "image"))
+	if (nr->delivery == POLICY_DELIVERY_INIT_CONTAINER
+		    ? !decision_scc_allows_installer(c)
+		    : !decision_scc_allows_volume(c, "image"))
 		return "its SCC admits no fitting sysctl or wrapper";
 	if (nr->image == NULL)
 		return "no wrapper image: set nonRoot.ambient.image";
-	const char *why = slot_taken(c);
+	const char *why = slot_taken(w, c);
 	if (why != NULL)
 		return why;
 	char dir[4200];
@@ -493,10 +491,10 @@ static const char *delivery_blocked(engine_ctx *c, engine_ctr *ct)
 	return NULL;
 }
 
-int wrapper_wrap(engine_ctx *c, engine_ctr *ct, caps_set caps, const char **why)
+int wrapper_wrap(wrapper_state *w, decision *c, decision_ctr *ct, caps_set caps, const char **why)
 {
 	const policy_nonroot *nr = &c->policy->nonroot;
-	const char *blocked = delivery_blocked(c, ct);
+	const char *blocked = delivery_blocked(w, c, ct);
 	if (blocked != NULL) {
 		*why = blocked;
 		return 0;
@@ -505,14 +503,14 @@ int wrapper_wrap(engine_ctx *c, engine_ctr *ct, caps_set caps, const char **why)
 	caps_arg(caps, arg, sizeof(arg));
 	json_t *cmd = json_object_get(ct->obj, "command");
 	if (cmd != NULL && !json_is_null(cmd) && !json_is_array(cmd))
-		return cg_error_set(c->err, EINVAL, "%s: command is not a list", engine_where(c));
+		return cg_error_set(c->err, EINVAL, "%s: command is not a list", decision_where(c));
 	size_t i;
 	json_t *v;
 	json_array_foreach(cmd, i, v)
 	{
 		if (!json_is_string(v))
 			return cg_error_set(c->err, EINVAL, "%s: command[%zu] is not a string",
-					    engine_where(c), i);
+					    decision_where(c), i);
 	}
 	json_t *orig = NULL, *args_new = NULL;
 	if (json_array_size(cmd) > 0) {
@@ -520,13 +518,12 @@ int wrapper_wrap(engine_ctx *c, engine_ctr *ct, caps_set caps, const char **why)
 		if (is_wrapped(nr, cmd)) {
 			if (strcmp(json_string_value(json_array_get(cmd, 1)), arg) == 0) {
 				/* as re-invocation sees it */
-				nonroot_note_applied(c, "ambient", ct->name, caps);
-				return add_mount(c, ct, caps) < 0 ? -1 : 1;
+				return add_mount(w, c, ct, caps) < 0 ? -1 : 1;
 			}
 			from = 3;
 		}
 		if ((orig = json_array()) == NULL)
-			return -ENOMEM;
+			return decision_oom(c);
 		for (i = from; i < json_array_size(cmd); i++)
 			json_array_append(orig, json_array_get(cmd, i));
 	} else {
@@ -541,76 +538,78 @@ int wrapper_wrap(engine_ctx *c, engine_ctr *ct, caps_set caps, const char **why)
 		json_decref(orig);
 		json_decref(wrapped);
 		json_decref(args_new);
-		return -ENOMEM;
+		return decision_oom(c);
 	}
 	json_decref(orig);
 	patch_path p;
-	if (patch_path_join(&p, &ct->path, "command") < 0 || patch_add(c->ops, &p, wrapped) < 0)
+	if (patch_path_join(&p, &ct->path, "command", c->err) < 0 ||
+	    patch_add(c->ops, &p, wrapped, c->err) < 0)
 		c->oom = true;
-	if (args_new &&
-	    (patch_path_join(&p, &ct->path, "args") < 0 || patch_add(c->ops, &p, args_new) < 0))
+	if (args_new && (patch_path_join(&p, &ct->path, "args", c->err) < 0 ||
+			 patch_add(c->ops, &p, args_new, c->err) < 0))
 		c->oom = true;
-	c->changed = c->nr.acted = true;
-	engine_change(c, ct,
-		      "command wrapped by capgate-ambient %s (non-root: capability made ambient)",
-		      arg);
-	engine_warn(c, "%s runs as non-root: %s made ambient by the capgate-ambient wrapper",
-		    engine_label(ct), arg + 7);
-	nonroot_note_applied(c, "ambient", ct->name, caps);
-	return add_mount(c, ct, caps) < 0 ? -1 : 1;
+	c->changed = w->acted = true;
+	decision_change(c, ct,
+			"command wrapped by capgate-ambient %s (non-root: capability made ambient)",
+			arg);
+	decision_warn(c, "%s runs as non-root: %s made ambient by the capgate-ambient wrapper",
+		      decision_label(ct), arg + 7);
+	return add_mount(w, c, ct, caps) < 0 ? -1 : 1;
 }
 
-int wrapper_finish(engine_ctx *c)
+int wrapper_finish(wrapper_state *w, decision *c)
 {
 	json_t *volumes = json_object_get(c->pod_spec, "volumes");
-	if ((c->nr.wrapped_init || c->nr.wrapped_image_volume) &&
-	    !has_named(volumes, NONROOT_VOLUME)) {
+	if ((w->wrapped_init || w->wrapped_image_volume) && !has_named(volumes, WRAPPER_VOLUME)) {
 		if (patch_append(c->ops, c->pod_spec, &c->spec_path, NULL, 0, "volumes",
-				 own_volume(&c->policy->nonroot)) < 0)
+				 own_volume(&c->policy->nonroot), c->err) < 0)
 			c->oom = true;
-		c->changed = c->nr.acted = true;
+		c->changed = w->acted = true;
 		/* KEP-4639 first asked runtimes to mount image volumes noexec
 		 * (CRI-O did); the wrapper cannot run from such a mount. */
-		if (c->nr.wrapped_image_volume)
-			engine_warn(
+		if (w->wrapped_image_volume)
+			decision_warn(
 				c,
 				"capgate-ambient from an image volume: needs a runtime that mounts "
 				"it without noexec/nosuid");
 	}
-	if (!c->nr.wrapped_init)
+	if (!w->wrapped_init)
 		return 0;
 	patch_path p;
-	if (c->nr.installer_seen) {
+	if (w->installer_seen) {
 		/* A container wrapped since (a sidecar another webhook added,
 		 * re-invocation) may need a capability the installed copy does
 		 * not carry, or none may need one it does: the installer's
 		 * --caps follows what the pod's wrapped containers raise. Its
 		 * named drops follow the policy and the SCC. */
-		if (c->nr.installer_caps != c->nr.init_caps) {
+		if (w->installer_caps != w->init_caps) {
 			char arg[512];
-			caps_arg(c->nr.init_caps, arg, sizeof(arg));
-			if (patch_path_join(&p, &c->nr.installer_path, "command") < 0 ||
+			caps_arg(w->init_caps, arg, sizeof(arg));
+			if (patch_path_join(&p, &w->installer_path, "command", c->err) < 0 ||
 			    patch_add(c->ops, &p,
 				      json_pack("[s,s,s,s]", IMAGE_WRAPPER, "--install", INIT_MOUNT,
-						arg)) < 0)
+						arg),
+				      c->err) < 0)
 				c->oom = true;
-			c->changed = c->nr.acted = true;
-			engine_change(c, NULL,
-				      "capgate-ambient installer: %s (what the wrapped containers "
-				      "raise)",
-				      arg);
+			c->changed = w->acted = true;
+			decision_change(
+				c, NULL,
+				"capgate-ambient installer: %s (what the wrapped containers "
+				"raise)",
+				arg);
 		}
-		if (c->nr.installer_drops_stale) {
+		if (w->installer_drops_stale) {
 			static const char *const keys[] = {"securityContext", "capabilities",
 							   "drop"};
-			p = c->nr.installer_path;
+			p = w->installer_path;
 			for (size_t i = 0; i < 3; i++)
-				if (patch_path_join(&p, &p, keys[i]) < 0)
+				if (patch_path_join(&p, &p, keys[i], c->err) < 0)
 					c->oom = true;
-			if (!c->oom && patch_add(c->ops, &p, drop_list(installer_drops(c))) < 0)
+			if (!c->oom &&
+			    patch_add(c->ops, &p, drop_list(installer_drops(c)), c->err) < 0)
 				c->oom = true;
-			c->changed = c->nr.acted = true;
-			engine_change(
+			c->changed = w->acted = true;
+			decision_change(
 				c, NULL,
 				"capgate-ambient installer: drops what the policy and the SCC "
 				"require by name");
@@ -619,17 +618,18 @@ int wrapper_finish(engine_ctx *c)
 	}
 	/* First, so that init containers that need the wrapper find it. */
 	json_t *inits = json_object_get(c->pod_spec, "initContainers");
-	json_t *ic = init_container(c, c->nr.init_caps);
-	int rc = json_is_array(inits) ? (patch_path_join(&p, &c->spec_path, "initContainers") < 0 ||
-							 patch_path_join(&p, &p, "0") < 0
-						 ? (json_decref(ic), -1)
-						 : patch_add(c->ops, &p, ic))
-				      : patch_append(c->ops, c->pod_spec, &c->spec_path, NULL, 0,
-						     "initContainers", ic);
+	json_t *ic = init_container(c, w->init_caps);
+	int rc = json_is_array(inits)
+			 ? (patch_path_join(&p, &c->spec_path, "initContainers", c->err) < 0 ||
+					    patch_path_join(&p, &p, "0", c->err) < 0
+				    ? (json_decref(ic), -1)
+				    : patch_add(c->ops, &p, ic, c->err))
+			 : patch_append(c->ops, c->pod_spec, &c->spec_path, NULL, 0,
+					"initContainers", ic, c->err);
 	if (rc < 0)
 		c->oom = true;
-	c->changed = c->nr.acted = true;
-	engine_warn(c, "capgate-ambient init container runs as root with SETFCAP: "
-		       "not allowed under Pod Security restricted");
+	c->changed = w->acted = true;
+	decision_warn(c, "capgate-ambient init container runs as root with SETFCAP: "
+			 "not allowed under Pod Security restricted");
 	return 0;
 }

@@ -1,5 +1,6 @@
 #include "server/handler.h"
 
+#include <errno.h>
 #include <malloc.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -10,11 +11,11 @@
 
 #include "common/arena.h"
 #include "common/budget.h"
-#include "policy/review.h"
 #include "server/conns.h"
 #include "server/log.h"
 #include "server/metrics.h"
 #include "server/mtls.h"
+#include "server/review.h"
 
 enum route { ROUTE_NONE, ROUTE_MUTATE, ROUTE_VALIDATE, ROUTE_HEALTHZ, ROUTE_READYZ, ROUTE_METRICS };
 static const char *const route_names[] = {"none",    "mutate", "validate",
@@ -72,40 +73,55 @@ static void free_answer(void *buf)
 	free(buf);
 }
 
-/* Queues an answer; body is copied unless owned (then freed once sent). */
-static enum MHD_Result respond(handler *h, struct MHD_Connection *c, unsigned int status,
-			       const char *type, char *body, size_t len, bool owned,
-			       const char *hname, const char *hvalue, bool close)
+#define TEXT_PLAIN "text/plain; charset=utf-8"
+
+/* One answer to queue: named fields rather than positional flags. */
+typedef struct answer {
+	unsigned int status;
+	const char *type; /* Content-Type */
+	char *body;
+	size_t len;
+	bool owned;	    /* body is malloc'd and handed over (freed once sent); else copied */
+	bool close;	    /* Connection: close after it (also while draining) */
+	const char *hname;  /* one more header (Allow, Retry-After), or NULL */
+	const char *hvalue; /* its value */
+} answer;
+
+/* Queues an answer. */
+static enum MHD_Result respond(handler *h, struct MHD_Connection *c, const answer *a)
 {
 	struct MHD_Response *r;
-	if (owned) {
-		budget_charge(malloc_usable_size(body));
-		r = MHD_create_response_from_buffer_with_free_callback_cls(len, body, free_answer,
-									   body);
+	if (a->owned) {
+		budget_charge(malloc_usable_size(a->body));
+		r = MHD_create_response_from_buffer_with_free_callback_cls(a->len, a->body,
+									   free_answer, a->body);
 	} else {
-		r = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_COPY);
+		r = MHD_create_response_from_buffer(a->len, a->body, MHD_RESPMEM_MUST_COPY);
 	}
 	if (r == NULL) {
-		if (owned)
-			free_answer(body);
+		if (a->owned)
+			free_answer(a->body);
 		return MHD_NO;
 	}
-	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
-	if (hname != NULL)
-		MHD_add_response_header(r, hname, hvalue);
-	if (close || atomic_load_explicit(&h->draining, memory_order_relaxed))
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, a->type);
+	if (a->hname != NULL)
+		MHD_add_response_header(r, a->hname, a->hvalue);
+	if (a->close || atomic_load_explicit(&h->draining, memory_order_relaxed))
 		MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
-	enum MHD_Result ret = MHD_queue_response(c, status, r);
+	enum MHD_Result ret = MHD_queue_response(c, a->status, r);
 	MHD_destroy_response(r);
-	metrics_http(status);
+	metrics_http(a->status);
 	return ret;
 }
 
 static enum MHD_Result respond_text(handler *h, struct MHD_Connection *c, unsigned int status,
 				    const char *text)
 {
-	return respond(h, c, status, "text/plain; charset=utf-8", (char *)text, strlen(text), false,
-		       NULL, NULL, false);
+	return respond(h, c,
+		       &(answer){.status = status,
+				 .type = TEXT_PLAIN,
+				 .body = (char *)text,
+				 .len = strlen(text)});
 }
 
 /* Every refusal is logged with why and answered with the same sentence;
@@ -123,8 +139,14 @@ static enum MHD_Result send_refusal(handler *h, struct MHD_Connection *c, unsign
 	log_end(&l);
 	char text[sizeof(((request *)0)->why) + 1];
 	int n = snprintf(text, sizeof(text), "%s\n", why);
-	return respond(h, c, status, "text/plain; charset=utf-8", text, (size_t)n, false, hname,
-		       hvalue, true);
+	return respond(h, c,
+		       &(answer){.status = status,
+				 .type = TEXT_PLAIN,
+				 .body = text,
+				 .len = (size_t)n,
+				 .close = true,
+				 .hname = hname,
+				 .hvalue = hvalue});
 }
 
 static void set_refusal(request *rq, unsigned int status, const char *allow, const char *fmt, ...)
@@ -177,8 +199,12 @@ static enum MHD_Result answer_get(handler *h, struct MHD_Connection *c, enum rou
 		buf_free(&b);
 		return respond_text(h, c, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory\n");
 	}
-	return respond(h, c, MHD_HTTP_OK, "text/plain; version=0.0.4; charset=utf-8", b.data, b.len,
-		       true, NULL, NULL, false);
+	return respond(h, c,
+		       &(answer){.status = MHD_HTTP_OK,
+				 .type = "text/plain; version=0.0.4; charset=utf-8",
+				 .body = b.data,
+				 .len = b.len,
+				 .owned = true});
 }
 
 static void log_review(const request *rq, const review_summary *sum, uint64_t us,
@@ -189,7 +215,7 @@ static void log_review(const request *rq, const review_summary *sum, uint64_t us
 		  sum->decision != NULL ? "review" : "request refused");
 	log_str(&l, "endpoint", rq->endpoint == REVIEW_MUTATE ? "mutate" : "validate");
 	if (sum->decision == NULL)
-		log_int(&l, "status", 400);
+		log_int(&l, "status", err->code == ENOMEM ? 500 : 400);
 	log_str(&l, "uid", sum->uid);
 	log_str(&l, "namespace", sum->namespace);
 	log_str(&l, "kind", sum->kind);
@@ -243,22 +269,31 @@ static enum MHD_Result answer_review(handler *h, struct MHD_Connection *c, reque
 		return send_refusal(h, c, rq->refusal, method, url, rq->hname, rq->hvalue, rq->why);
 	}
 	if (r < 0) {
+		/* review_handle fills err on every failure: out of memory is
+		 * the server's fault (500), anything else the body's (400). */
 		buf_free(&out);
 		sum.decision = NULL;
-		if (err.msg[0] == '\0')
-			cg_error_set(&err, 0, "not an AdmissionReview");
 		uint64_t us = micros_since(&t0);
 		metrics_review(rq->endpoint, &sum, us, rq->len);
 		log_review(rq, &sum, us, &err);
 		char text[sizeof(err.msg) + 1];
 		int n = snprintf(text, sizeof(text), "%s\n", err.msg);
-		return respond(h, c, MHD_HTTP_BAD_REQUEST, "text/plain; charset=utf-8", text,
-			       (size_t)n, false, NULL, NULL, false);
+		return respond(h, c,
+			       &(answer){.status = err.code == ENOMEM
+							   ? MHD_HTTP_INTERNAL_SERVER_ERROR
+							   : MHD_HTTP_BAD_REQUEST,
+					 .type = TEXT_PLAIN,
+					 .body = text,
+					 .len = (size_t)n});
 	}
 	char *body = out.data; /* handed to MHD, which frees it */
 	out.data = NULL;
-	enum MHD_Result ret = respond(h, c, MHD_HTTP_OK, "application/json", body, out.len, true,
-				      NULL, NULL, false);
+	enum MHD_Result ret = respond(h, c,
+				      &(answer){.status = MHD_HTTP_OK,
+						.type = "application/json",
+						.body = body,
+						.len = out.len,
+						.owned = true});
 	uint64_t us = micros_since(&t0);
 	metrics_review(rq->endpoint, &sum, us, rq->len);
 	log_review(rq, &sum, us, &err);

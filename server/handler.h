@@ -22,8 +22,8 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 
+#include "server/config.h"
 #include "server/pstore.h"
-#include "server/server.h"
 
 typedef struct handler {
 	server_config cfg; /* a copy; its strings are borrowed */

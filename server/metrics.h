@@ -12,7 +12,7 @@
 
 #include "common/buf.h"
 #include "common/error.h"
-#include "policy/review.h"
+#include "server/review.h"
 
 /* One review answered with HTTP 200 (s->decision set) or refused with 400
  * (s->decision NULL: counted as decision "invalid"). */

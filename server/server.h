@@ -1,6 +1,6 @@
 /* The HTTPS side of the webhook: libmicrohttpd with GnuTLS, routing,
  * limits, and the mapping of every outcome to an HTTP status. The engine
- * behind it (policy/review.h) knows nothing of HTTP.
+ * behind it (server/review.h) knows nothing of HTTP.
  *
  *   POST /mutate, /validate   AdmissionReview in, AdmissionReview out (200);
  *                             400 not a review, 413 body too large,
@@ -22,22 +22,8 @@
 #include <stddef.h>
 
 #include "common/error.h"
+#include "server/config.h"
 #include "server/pstore.h"
-
-typedef struct server_config {
-	const char *listen;	   /* "ADDR:PORT", "[V6ADDR]:PORT"; port 0 picks one */
-	const char *priorities;	   /* GnuTLS priority string */
-	const char *client_ca_pem; /* trusted client CAs (PEM text); NULL: no mTLS */
-	const char *client_cn;	   /* required client CN; NULL: any */
-	size_t max_body;
-	size_t memory_budget; /* bytes requests in flight may hold (common/budget.h) */
-	unsigned int threads;
-	unsigned int max_connections;	/* past it, idle slots are reclaimed (server/conns.h) */
-	unsigned int max_per_address;	/* the same, per client address; 0: none */
-	unsigned int timeout;		/* seconds a keep-alive connection may stay idle */
-	unsigned int handshake_timeout; /* seconds for the TLS handshake and the first request */
-	unsigned int request_timeout;	/* seconds a request may take to arrive */
-} server_config;
 
 typedef struct server server;
 

@@ -16,7 +16,7 @@
  *       wrapper, for the generator to build pods that run it
  *
  * Usage: admission-driver POLICY.yaml|-   ("-": the embedded default)
- * The request reaches engine_decide() as the server gives it (policy/review.c):
+ * The request reaches engine_decide() as the server gives it (server/review.c):
  * oldObject absent or null is NULL, subResource absent is "".
  */
 #include <errno.h>

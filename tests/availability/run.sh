@@ -87,6 +87,25 @@ check "a normal review is answered 200 afterwards ($code)" test "$code" = 200
 stop_server
 PID=
 
+# --- a review whose parse tree alone needs more than the whole budget (30,000
+# containers in 0.5 MiB: the tree is about 40 times the body). Running out
+# of memory is the server's failure: 500 "out of memory", never 400
+# "malformed JSON" for a body that is an AdmissionReview (issue 14).
+jq -nc '{apiVersion: "admission.k8s.io/v1", kind: "AdmissionReview", request: {uid: "u",
+	kind: {kind: "Pod"}, operation: "CREATE", object: {kind: "Pod",
+	spec: {containers: [range(30000) | {name: "c\(.)"}]}}}}' >"$T/wide.json"
+if start_server "$T/oom.log" $TLS --max-body 1048576 --memory-budget 2097152; then
+	code=$(review /mutate "$T/wide.json")
+	check "a review the budget cannot parse: 500 out of memory ($code: $(head -c 80 "$T/out"))" \
+		eval '[ "$code" = 500 ] && [ "$(cat "$T/out")" = "out of memory" ]'
+	check "logged as status 500 with the reason" \
+		log_has "$T/oom.log" '.status == 500 and .error == "out of memory"'
+	stop_server
+else
+	echo "not ok - server with --memory-budget 2 MiB starts"
+fi
+PID=
+
 # --- connection slots. An apiserver's pool of 25 idle keep-alive
 # connections (from 127.0.0.2), then 600 idle sockets held: 150 from one
 # address, 450 from five others (a third each: plain TCP sending nothing,

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Applies an RFC 6902 JSON patch to a JSON document the way kube-apiserver
 does (evanphx/json-patch v4), written apart from capgate's own applier
-(policy/jsonpatch.c) so that the e2e suite checks the webhook's patch against
+(json/jsonpatch_apply.c) so that the e2e suite checks the webhook's patch against
 an independent reading of the RFC rather than against itself.
 
   jsonpatch.py DOC.json PATCH.json > RESULT.json     (exit 1: patch rejected)

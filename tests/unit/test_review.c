@@ -6,15 +6,18 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <errno.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "common/arena.h"
+#include "common/budget.h"
+#include "common/buf.h"
 #include "json/jsonpatch_apply.h"
 #include "json/jsonsel.h"
-#include "policy/review.h"
+#include "server/review.h"
 
 static cg_policy *policy;
 
@@ -544,6 +547,67 @@ static void test_parser_matches_jansson(void **state)
 	}
 }
 
+/* Out of memory is the server's failure, never the body's: every negative
+ * return says so (ENOMEM, "out of memory", not "malformed JSON"), and a
+ * decision that ran out answers onError with the reason, not with
+ * "cannot judge this request: " and nothing. The arena is starved through
+ * the memory budget (each chunk past the first is refused), with pods
+ * growing until parsing itself no longer fits. */
+static void test_out_of_memory_says_so(void **state)
+{
+	(void)state;
+	budget_set_limit(1);
+	int engine_oom = 0, parse_oom = 0;
+	for (int n = 1; n < 400; n += 3) {
+		cg_buf b = {0};
+		assert_int_equal(buf_puts(&b, "{\"apiVersion\":\"admission.k8s.io/v1\","
+					      "\"kind\":\"AdmissionReview\",\"request\":{"
+					      "\"uid\":\"u\",\"kind\":{\"kind\":\"Pod\"},"
+					      "\"operation\":\"CREATE\",\"object\":{\"kind\":"
+					      "\"Pod\",\"spec\":{\"containers\":["),
+				 0);
+		for (int i = 0; i < n; i++)
+			assert_int_equal(buf_printf(&b,
+						    "%s{\"name\":\"c%d\",\"securityContext\":{"
+						    "\"capabilities\":{\"add\":[\"NET_ADMIN\"]}}}",
+						    i ? "," : "", i),
+					 0);
+		assert_int_equal(buf_puts(&b, "]}}}}"), 0);
+		cg_buf out = {0};
+		review_summary sum;
+		cg_error err = {0};
+		int rc = review_handle(policy, REVIEW_MUTATE, b.data, b.len, &out, &sum, &err);
+		if (rc < 0) {
+			if (err.code != ENOMEM || strcmp(err.msg, "out of memory") != 0)
+				fail_msg("%d containers: rc %d, code %d, \"%s\"", n, rc, err.code,
+					 err.msg);
+			parse_oom++;
+		} else {
+			json_t *r = json_loadb(out.data, out.len, 0, NULL);
+			assert_non_null(r);
+			const char *msg = json_string_value(json_object_get(
+				json_object_get(json_object_get(r, "response"), "status"),
+				"message"));
+			if (msg != NULL) {
+				assert_string_equal(msg,
+						    "capgate cannot judge this request: out of "
+						    "memory while building the patch");
+				assert_int_equal(err.code, ENOMEM);
+				assert_false(json_is_true(json_object_get(
+					json_object_get(r, "response"), "allowed")));
+				engine_oom++;
+			}
+			json_decref(r);
+		}
+		buf_free(&b);
+		buf_free(&out);
+	}
+	budget_set_limit(0);
+	/* Both failures were reached: the test cannot pass by never running out. */
+	assert_true(engine_oom > 0);
+	assert_true(parse_oom > 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -555,6 +619,7 @@ int main(void)
 		cmocka_unit_test(test_cannot_judge_is_denied),
 		cmocka_unit_test(test_parser_no_hiding),
 		cmocka_unit_test(test_parser_matches_jansson),
+		cmocka_unit_test(test_out_of_memory_says_so),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -1,18 +1,27 @@
-/* Internal to the engine (policy/engine.c, policy/nonroot.c): the state of
- * one decision. Not part of the engine's API. */
-#ifndef CG_ENGINE_CTX_H
-#define CG_ENGINE_CTX_H
+/* One decision's state and voice: what is being judged (the pod spec, the
+ * container, the policy spec that applies, the SCC), and what the judging
+ * says (warn, change, deny, audit) and builds (the patch operations).
+ *
+ * Below every step of the engine: engine.c fills it, judge.c, nonroot.c and
+ * wrapper.c read it and speak through it; it calls none of them. The
+ * non-root strategies keep their own state (nonroot.h, wrapper.h).
+ * Internal to policy/, not part of the engine's API (engine.h).
+ */
+#ifndef CG_DECISION_H
+#define CG_DECISION_H
 
 #include <jansson.h>
 #include <stdbool.h>
 
-#include "policy/engine.h"
+#include "common/error.h"
+#include "policy/caps.h"
 #include "policy/patch.h"
+#include "policy/policy.h"
 
-#define ENGINE_WARNING_MAX 120 /* the apiserver drops longer warnings */
+#define DECISION_WARNING_MAX 120 /* the apiserver drops longer warnings */
 
 /* One container under judgement. */
-typedef struct engine_ctr {
+typedef struct decision_ctr {
 	json_t *obj;
 	json_t *sc; /* securityContext, NULL when absent */
 	const char *name;
@@ -20,7 +29,7 @@ typedef struct engine_ctr {
 	const char *list; /* "containers", "initContainers", "ephemeralContainers" */
 	size_t index;
 	patch_path path;
-	char label[96]; /* `container "app"`, see engine_label() */
+	char label[96]; /* `container "app"`, see decision_label() */
 	/* capabilities as found */
 	caps_set add, drop;
 	bool tidy;	       /* every name canonical, known, once */
@@ -34,34 +43,16 @@ typedef struct engine_ctr {
 	caps_set drop_extra;	/* stripped capabilities also dropped by name (OpenShift) */
 	caps_set lost_defaults; /* runtime defaults a newly imposed drop ALL removes */
 	caps_set wrapped;	/* what the wrapper raises for it, once wrapped */
-} engine_ctr;
+} decision_ctr;
 
-typedef struct nonroot_state {
-	int port_start;	    /* lowest port < 1024 a sysctl must open; -1 none */
-	long long ping_gid; /* gid for ping_group_range; -1 none */
-	bool wrapped_init;  /* some container uses the initContainer delivery */
-	bool wrapped_image_volume;
-	bool scanned;	     /* wrapper_in_pod is known */
-	bool wrapper_in_pod; /* a container's command is already the wrapper */
-	caps_set init_caps;  /* what the wrapped containers raise: the installer's --caps */
-	bool installer_seen; /* capgate's own installer is in the pod, at installer_path */
-	caps_set installer_caps;
-	bool installer_drops_stale; /* its named drops are not what they should be */
-	patch_path installer_path;
-	bool slot_checked;    /* slot_why is known */
-	const char *slot_why; /* why the wrapper's volume or installer name is not
-			       * capgate's to use in this pod, or NULL */
-	bool acted;	      /* something was changed for a non-root container */
-	bool applied_full;    /* applied[] could not take every entry */
-	char applied[1024];   /* capgate.dev/applied value */
-} nonroot_state;
-
-typedef struct engine_ctx {
+typedef struct decision {
 	const cg_policy *policy;
-	const engine_request *req;
-	engine_decision *out;
 	cg_error *err;
-	json_t *ops;
+	json_t *ops;	     /* the patch being built (patch.h) */
+	json_t *warnings;    /* the answer's, borrowed: array of strings */
+	json_t *audit;	     /* object: key -> string */
+	json_t *changes;     /* array of {"container","path","what"} */
+	bool ephemeral_only; /* a pods/ephemeralcontainers request */
 	const policy_spec *spec;
 	const char *namespace;
 	json_t *template_obj; /* the Pod, or the pod template */
@@ -84,30 +75,39 @@ typedef struct engine_ctx {
 	 * UPDATE that leaves the pod spec as it was), or NULL. */
 	const char *no_deny;
 	char deny_msg[2048];
-	nonroot_state nr;
-	engine_ctr *cur; /* the container being judged, for messages */
+	decision_ctr *cur; /* the container being judged, for messages */
 	/* OpenShift: the SCC the pod was admitted under (openshift.io/scc), or
 	 * that its template pins (openshift.io/required-scc). */
 	bool openshift;	       /* judged as under an SCC, known or not */
 	const char *scc_name;  /* NULL: none named */
 	const policy_scc *scc; /* NULL with openshift set: an SCC capgate does not know */
 	policy_spec scc_spec;  /* the policy spec narrowed to what the SCC admits */
-} engine_ctx;
+} decision;
 
 /* What the pod's SCC admits: the wrapper's root init container (uid 0,
  * SETFCAP, an emptyDir), a volume type, a sysctl. Everything off OpenShift. */
-bool engine_scc_allows_installer(const engine_ctx *c);
-bool engine_scc_allows_volume(const engine_ctx *c, const char *type);
-bool engine_scc_allows_sysctl(const engine_ctx *c, const char *name);
+bool decision_scc_allows_installer(const decision *c);
+bool decision_scc_allows_volume(const decision *c, const char *type);
+bool decision_scc_allows_sysctl(const decision *c, const char *name);
 /* On OpenShift under an SCC capgate does not know: it adds nothing. */
-bool engine_scc_unknown(const engine_ctx *c);
+bool decision_scc_unknown(const decision *c);
 
-void engine_warn(engine_ctx *c, const char *fmt, ...) CG_PRINTF(2, 3);
-void engine_change(engine_ctx *c, const engine_ctr *ct, const char *fmt, ...) CG_PRINTF(3, 4);
-void engine_deny(engine_ctx *c, const char *fmt, ...) CG_PRINTF(2, 3);
-void engine_audit_note(engine_ctx *c, const char *key, const char *value);
-const char *engine_safe_name(const char *s, char *buf, size_t n);
-const char *engine_label(engine_ctr *ct); /* `container "app"` */
-const char *engine_where(engine_ctx *c);  /* "Pod.spec.containers[2]" */
+/* Warnings reach kubectl users verbatim: cut to DECISION_WARNING_MAX and
+ * cleaned of control characters. */
+void decision_warn(decision *c, const char *fmt, ...) CG_PRINTF(2, 3);
+/* What would change and why, for reports and /validate: only when
+ * c->explain. ct NULL: a pod-level change. */
+void decision_change(decision *c, const decision_ctr *ct, const char *fmt, ...) CG_PRINTF(3, 4);
+/* Adds one reason to the denial message ("capgate: a; b"). */
+void decision_deny(decision *c, const char *fmt, ...) CG_PRINTF(2, 3);
+/* Sets audit annotation key (appended to with "; " except "decision" and
+ * "policy", which are replaced). */
+void decision_audit(decision *c, const char *key, const char *value);
+/* Fills c->err with "out of memory ..." and returns -ENOMEM. */
+int decision_oom(decision *c);
+/* s made printable and bounded into buf, for messages. */
+const char *decision_safe_name(const char *s, char *buf, size_t n);
+const char *decision_label(decision_ctr *ct); /* `container "app"` */
+const char *decision_where(decision *c);      /* "Pod.spec.containers[2]" */
 
 #endif

@@ -1,6 +1,8 @@
-#include "policy/review.h"
+#include "server/review.h"
 
 #include <errno.h>
+#include <limits.h>
+#include <openssl/evp.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -80,10 +82,19 @@ static const char *str_member(json_t *o, const char *key)
 	return json_string_value(json_object_get(o, key));
 }
 
+/* Writing the answer failed: the server answers 500 (not 400, the body was
+ * an AdmissionReview), which the apiserver treats per failurePolicy. */
+static int oom(cg_error *err)
+{
+	cg_error_set(err, ENOMEM, "out of memory while writing the AdmissionResponse");
+	return -ENOMEM;
+}
+
 /* The response body. The uid and apiVersion are echoed as received: a
  * wrong uid or kind is a webhook failure at the apiserver. */
 static int write_response(cg_buf *out, const char *api_version, json_t *uid, bool allowed,
-			  const engine_decision *d, int code, const char *message, bool patch)
+			  const engine_decision *d, int code, const char *message, bool patch,
+			  cg_error *err)
 {
 	int rc = 0;
 	buf_reset(out);
@@ -103,38 +114,19 @@ static int write_response(cg_buf *out, const char *api_version, json_t *uid, boo
 		cg_buf tmp = {0};
 		if (buf_json_value(&tmp, d->patch, 0) < 0) {
 			buf_free(&tmp);
-			return -ENOMEM;
+			return oom(err);
 		}
-		static const char b64[] =
-			"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-		const unsigned char *js = (const unsigned char *)tmp.data;
-		size_t n = tmp.len;
 		rc |= buf_puts(out, ",\"patchType\":\"JSONPatch\",\"patch\":\"");
-		/* Base64 straight into reserved space. */
-		size_t enc = (n + 2) / 3 * 4;
-		if (buf_reserve(out, enc + 1) < 0) {
+		/* EVP_EncodeBlock writes 4 bytes per 3, no newlines, and a NUL,
+		 * straight into reserved space. */
+		size_t enc = (tmp.len + 2) / 3 * 4;
+		if (tmp.len > INT_MAX || buf_reserve(out, enc + 1) < 0) {
 			buf_free(&tmp);
-			return -ENOMEM;
+			return oom(err);
 		}
-		char *q = out->data + out->len;
-		size_t i = 0;
-		for (; i + 3 <= n; i += 3, q += 4) {
-			unsigned v = (unsigned)js[i] << 16 | (unsigned)js[i + 1] << 8 | js[i + 2];
-			q[0] = b64[v >> 18];
-			q[1] = b64[(v >> 12) & 63];
-			q[2] = b64[(v >> 6) & 63];
-			q[3] = b64[v & 63];
-		}
-		if (i < n) {
-			unsigned v =
-				(unsigned)js[i] << 16 | (i + 1 < n ? (unsigned)js[i + 1] << 8 : 0);
-			q[0] = b64[v >> 18];
-			q[1] = b64[(v >> 12) & 63];
-			q[2] = i + 1 < n ? b64[(v >> 6) & 63] : '=';
-			q[3] = '=';
-		}
+		EVP_EncodeBlock((unsigned char *)out->data + out->len,
+				(const unsigned char *)tmp.data, (int)tmp.len);
 		out->len += enc;
-		out->data[out->len] = '\0';
 		rc |= buf_puts(out, "\"");
 		buf_free(&tmp);
 	}
@@ -165,7 +157,7 @@ static int write_response(cg_buf *out, const char *api_version, json_t *uid, boo
 		rc |= buf_puts(out, "}");
 	}
 	rc |= buf_puts(out, "}}");
-	return rc ? -ENOMEM : 0;
+	return rc ? oom(err) : 0;
 }
 
 /* What /validate asks for: would /mutate change anything? */
@@ -263,7 +255,7 @@ static int judge(const cg_policy *p, enum review_endpoint ep, json_t *review, bo
 		char msg[600];
 		snprintf(msg, sizeof(msg), "capgate cannot judge this request: %s", why.msg);
 		sum->decision = "error";
-		return write_response(out, api, uid, allow, NULL, 400, msg, false);
+		return write_response(out, api, uid, allow, NULL, 400, msg, false, err);
 	}
 	bool allowed = d.allowed;
 	int code = d.status_code;
@@ -288,7 +280,8 @@ static int judge(const cg_policy *p, enum review_endpoint ep, json_t *review, bo
 							     : "allowed";
 	sum->patch_ops = ep == REVIEW_MUTATE && allowed ? (int)json_array_size(d.patch) : 0;
 	sum->warnings = (int)json_array_size(d.warnings);
-	rc = write_response(out, api, uid, allowed, &d, code, msg, ep == REVIEW_MUTATE && allowed);
+	rc = write_response(out, api, uid, allowed, &d, code, msg, ep == REVIEW_MUTATE && allowed,
+			    err);
 	engine_decision_clear(&d);
 	return rc;
 }
@@ -302,12 +295,19 @@ int review_handle(const cg_policy *p, enum review_endpoint ep, const char *body,
 	arena_begin();
 	json_t *review = NULL;
 	jsonsel_info info;
-	int rc = jsonsel_parse(body, len, &sel_review, REVIEW_MAX_DEPTH, &review, &info, err);
-	if (rc < 0) {
-		cg_error_prefix(err, "malformed JSON");
-	} else {
-		rc = judge(p, ep, review, info.nul_in_string, out, sum, err);
-	}
+	cg_error e = {0};
+	int rc = jsonsel_parse(body, len, &sel_review, REVIEW_MAX_DEPTH, &review, &info, &e);
+	if (rc < 0 && e.code == ENOMEM)
+		rc = -ENOMEM; /* not the body's fault: e says out of memory */
+	else if (rc < 0)
+		cg_error_prefix(&e, "malformed JSON");
+	else
+		rc = judge(p, ep, review, info.nul_in_string, out, sum, &e);
 	arena_end();
+	if (rc < 0 && e.msg[0] == '\0')
+		cg_error_set(&e, rc == -ENOMEM ? ENOMEM : EINVAL, "%s",
+			     rc == -ENOMEM ? "out of memory" : "not an AdmissionReview");
+	if (err != NULL)
+		*err = e;
 	return rc;
 }

@@ -1,5 +1,7 @@
-/* AdmissionReview in, AdmissionReview out: the whole webhook call without
- * the HTTP around it.
+/* The AdmissionReview codec: AdmissionReview in, AdmissionReview out, the
+ * whole webhook call without the HTTP around it. Here, in server/, errors
+ * become AdmissionResponses (the policy's onError); the engine below only
+ * describes them (common/error.h).
  *
  * review_handle() decodes the body with a selective parser that validates
  * every byte but builds jansson values only for the fields the engine reads
@@ -37,7 +39,10 @@ typedef struct review_summary {
  * that cannot be judged (err then says why, for the log). Returns a negative
  * value when the body is not an AdmissionReview (malformed JSON, too deep,
  * no request, uid or object): err names what is wrong, the caller answers
- * 400. At most depth_limit levels of nesting are accepted. */
+ * 400; or -ENOMEM when memory ran out (err says so, err->code is ENOMEM):
+ * the body may well be an AdmissionReview, the caller answers 500. Every
+ * negative return fills err. At most REVIEW_MAX_DEPTH levels of nesting are
+ * accepted. */
 int review_handle(const cg_policy *p, enum review_endpoint ep, const char *body, size_t len,
 		  cg_buf *out, review_summary *sum, cg_error *err) CG_MUST_CHECK;
 
