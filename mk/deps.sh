@@ -24,7 +24,9 @@ SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO=sudo
 export DEBIAN_FRONTEND=noninteractive
 # The package lists may be absent or stale on a fresh machine.
+# shellcheck disable=SC2086 # $SUDO is empty or sudo, $missing a word a package
 $SUDO apt-get install -y -q $missing >/dev/null 2>&1 || {
 	$SUDO apt-get update -q >/dev/null
+	# shellcheck disable=SC2086 # as above
 	$SUDO apt-get install -y -q $missing >/dev/null
 }

@@ -71,7 +71,7 @@ for d in tests/cases/harm-*/; do
 	if echo "$table" | grep -q "\`$c\`"; then ok "README's do-no-harm table names $c"; else
 		bad "README's do-no-harm table names $c"; fi
 done
-# shellcheck disable=SC2016
+# shellcheck disable=SC2016 # the backquotes are Markdown, not a command substitution
 for c in $(echo "$table" | grep -o '`[a-z0-9-]*`' | tr -d '`' | grep -E '^(harm-|pod-update)'); do
 	if [ -f "tests/cases/$c/input.yaml" ]; then ok "case $c named in the table exists"; else
 		bad "case $c named in the table exists"; fi

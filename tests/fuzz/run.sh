@@ -6,7 +6,7 @@
 # libFuzzer: installed through mk/deps.sh when missing, skipped when that is
 # not possible. Takes about 35 s once the harnesses are built.
 set -u
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 1
 secs=${FUZZ_TEST_SECONDS:-6}
 FUZZ_WORK=$(mktemp -d)
 export FUZZ_WORK
