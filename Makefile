@@ -80,10 +80,26 @@ e2e: deps
 
 # Same suites under AddressSanitizer + UndefinedBehaviorSanitizer. gcc's
 # -Wformat-truncation guesses differ at -O1; the -O2 build keeps them.
+# A finding stops the process (ASan always, UBSan by -fno-sanitize-recover,
+# LeakSanitizer at exit), but a test sees that only where it checks the exit
+# status: a server killed at cleanup, a client expected to fail, a process
+# in the background would hide it. So every report is also written to
+# build-asan/sanitizer/ (mode 1777: the kernel suite runs the wrapper as
+# another uid) and any file there fails the target, printed.
+SAN_LOGS = $(abspath build-asan/sanitizer)
 asan: deps
-	@$(MAKE) --no-print-directory BUILD=build-asan \
+	@rm -rf $(SAN_LOGS) && mkdir -p $(SAN_LOGS) && chmod 1777 $(SAN_LOGS)
+	@rc=0; \
+	ASAN_OPTIONS=detect_leaks=1:halt_on_error=1:log_path=$(SAN_LOGS)/asan \
+	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:log_path=$(SAN_LOGS)/ubsan \
+	  $(MAKE) --no-print-directory BUILD=build-asan \
 	  OPT="-O1 -g -fno-omit-frame-pointer -Wno-format-truncation" \
-	  SAN="-fsanitize=address,undefined -fno-sanitize-recover=all" check-tests
+	  SAN="-fsanitize=address,undefined -fno-sanitize-recover=all" check-tests || rc=$$?; \
+	if [ -n "$$(ls -A $(SAN_LOGS))" ]; then \
+	  for f in $(SAN_LOGS)/*; do echo "asan: sanitizer report $$f:"; head -n 60 "$$f"; done; \
+	  echo "asan: FAILED: $$(ls $(SAN_LOGS) | wc -l) sanitizer reports in $(SAN_LOGS)"; rc=1; \
+	else echo "asan: no sanitizer report"; fi; \
+	exit $$rc
 
 # libFuzzer harnesses built with clang, FUZZ_SECONDS each (default 60);
 # see fuzz/Makefile.
