@@ -3,7 +3,9 @@
 # `make test` and `make run` work on a fresh machine. Usage: deps.sh [PKG...]
 # (no arguments: the build and test set), or deps.sh --e2e [PKG...]: what
 # tests/e2e needs on top, installed only when that suite can run here (so a
-# machine that skips it gets no container runtime).
+# machine that skips it gets no container runtime). Other targets name their
+# own: make format and format-check (clang-format, Debian bookworm's is 14),
+# make lint (shellcheck), make fuzz (clang, libclang-rt-14-dev).
 set -eu
 E2E_PKGS="containerd runc containernetworking-plugins python3-grpcio python3-grpc-tools
 python3-yaml busybox-static"
