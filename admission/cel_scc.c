@@ -79,8 +79,9 @@ static int scc_map(cel_expr *e, const cg_policy *p, cg_error *err)
 	for (size_t i = 0; i < n; i++) {
 		const policy_scc *scc = policy_find_scc(p, names[i]);
 		if (scc == NULL) { /* every name listed is one it finds */
-			free(names);
-			return cg_error_set(err, EINVAL, "SCC \"%s\" not found", names[i]);
+			int rc = cg_error_set(err, EINVAL, "SCC \"%s\" not found", names[i]);
+			free(names); /* after the message: names[i] lives in names */
+			return rc;
 		}
 		scc_entry(e, names[i], scc, &first);
 	}

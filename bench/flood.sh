@@ -70,7 +70,7 @@ for n in $NS; do
 	done
 	sleep 2
 	"$T/flood" probe "$PORT" "$REVIEW" "$SECS" 100 >"$T/probe"
-	# shellcheck disable=SC2086
+	# shellcheck disable=SC2086 # one PID a word
 	wait $HOLDERS
 	HOLDERS=
 	read -r _ reviews _ ok _ _ _ p50 _ p99 _ maxms <"$T/probe"

@@ -14,9 +14,11 @@
 #     the valid one taken; the new certificate served (by serial);
 #   - after SIGTERM (with a second instance behind a Service): no error of
 #     any kind, none left unanswered, exit status 0.
+# shellcheck shell=bash # the line below runs the rest under bash
+# shellcheck disable=SC2016 # check and wait_for take a command in single quotes; eval expands it on each try
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 set -u
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 BUILD=${BUILD:-build}
 BIN=$(pwd)/$BUILD/capgate
 SOAK_SECONDS=${SOAK_SECONDS:-600}
@@ -98,7 +100,7 @@ for i, f in enumerate(sorted(os.listdir(out))):
     if i % 4 == 3:
         os.rename(os.path.join(out, f), os.path.join(out, f.replace(".json", ".validate.json")))
 PY
-NBODIES=$(ls "$T/bodies" | wc -l)
+NBODIES=$(find "$T/bodies" -mindepth 1 -maxdepth 1 | wc -l)
 cat >"$T/soak.lua" <<'LUA'
 -- Rotates through the bodies given after --, each thread from its own
 -- offset; counts what it sends so done() can compare with what came back.
@@ -141,12 +143,12 @@ cp "$T/pki/tls.crt" "$T/pki/tls.key" "$T/"
 cp policy/default.yaml "$T/policy.yaml"
 # mawk reads a pipe in blocks unless told otherwise; the ready line must
 # come through at once.
-AWK_LINES=awk
-awk -W version 2>/dev/null | grep -q mawk && AWK_LINES="awk -W interactive"
+AWK_LINES=(awk)
+if awk -W version 2>/dev/null | grep -q mawk; then AWK_LINES=(awk -W interactive); fi
 # Review lines are counted, not kept (millions in 10 minutes); a request to
 # /soak-marker makes the counter print how many it has seen so far.
 "$BIN" serve --listen 127.0.0.1:0 --policy "$T/policy.yaml" --tls-cert "$T/tls.crt" \
-	--tls-key "$T/tls.key" 2> >($AWK_LINES '/"msg":"review"/ { n++; next }
+	--tls-key "$T/tls.key" 2> >("${AWK_LINES[@]}" '/"msg":"review"/ { n++; next }
 		/soak-marker/ { print "{\"msg\":\"marker\",\"reviews\":" n + 0 "}"; fflush(); next }
 		{ print; fflush() } END { print "{\"msg\":\"total\",\"reviews\":" n + 0 "}" }' >"$T/server.log") &
 PID=$!
@@ -211,6 +213,7 @@ CFAIL0=$(metric capgate_cert_reload_failures_total)
 cp "$T/pki2/tls.key" "$T/tls.key.new" && mv "$T/tls.key.new" "$T/tls.key"
 sleep 1.5
 cp "$T/pki2/tls.crt" "$T/tls.crt.new" && mv "$T/tls.crt.new" "$T/tls.crt"
+# shellcheck disable=SC2034 # read by the eval below
 WANT_SERIAL=$(openssl x509 -in "$T/pki2/tls.crt" -noout -serial | cut -d= -f2)
 wait_for 15 eval '[ "$(serial)" = "$WANT_SERIAL" ]'
 verdict $? "certificate rotated in place: served serial $SERIAL0 -> $(serial)"
@@ -260,7 +263,7 @@ SAMPLER=
 sleep 0.5
 
 # --- figures.
-read -r _ _ SENT1 _ ANS1 _ CONN1 _ READ1 _ WRITE1 _ STATUS1 _ TO1 _ P50 _ P99 _ MAX <<EOF
+read -r _ _ _ _ ANS1 _ CONN1 _ READ1 _ WRITE1 _ STATUS1 _ TO1 _ P50 _ P99 _ MAX <<EOF
 $(grep '^SOAK' "$T/wrk1")
 EOF
 read -r _ _ SENT2 _ ANS2 _ CONN2 _ READ2 _ WRITE2 _ STATUS2 _ TO2 _ _ _ _ _ _ <<EOF

@@ -26,6 +26,7 @@ for h in "$@"; do
 	set -- -max_total_time="$secs" -print_final_stats=1 -timeout=10 -rss_limit_mb=2048 \
 		-artifact_prefix="$art"
 	[ -f "fuzz/$h.dict" ] && set -- "$@" -dict="fuzz/$h.dict"
+	# shellcheck disable=SC2046 # the options file holds one libFuzzer flag a word
 	[ -f "fuzz/$h.options" ] && set -- "$@" $(cat "fuzz/$h.options")
 	"$bin" "$@" "$work" "fuzz/corpus/$h" >"$log" 2>&1
 	rc=$?

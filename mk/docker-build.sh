@@ -38,7 +38,8 @@ runtime_pkgs() {
 		p=$(owner "$lib") || { echo "docker-build.sh: no package owns $lib" >&2; return 1; }
 		pkgs="$pkgs ${p%:*}"
 	done
-	printf '%s\n' $pkgs | sort -u # split on purpose
+	# shellcheck disable=SC2086 # one word per package: split on purpose
+	printf '%s\n' $pkgs | sort -u
 }
 
 rootfs() {
@@ -99,6 +100,7 @@ check() {
 		return 1
 	fi
 	if pkgs=$(runtime_pkgs "$tmp/out/capgate") && rootfs "$tmp/out" "$tmp/rootfs"; then
+		# shellcheck disable=SC2086 # one word per package: split on purpose
 		ok "build stage: rootfs from Debian packages: $(printf '%s ' $pkgs)"
 	else
 		not_ok "build stage: rootfs"
@@ -131,7 +133,7 @@ check() {
 	# each file once, and what the image adds on top of the distroless base.
 	libs=$(ldd "$tmp/out/capgate" | awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }' |
 		xargs -n1 readlink -f | sort -u)
-	# shellcheck disable=SC2086
+	# shellcheck disable=SC2086 # one library path a word
 	total=$(du -cb -L "$tmp/out/capgate" "$tmp/out/capgate-ambient" $libs | tail -1 | cut -f1)
 	added=$(du -sb "$tmp/rootfs" | cut -f1)
 	echo "# payload (binaries + ldd libraries): $total bytes ($((total / 1024)) KiB)"

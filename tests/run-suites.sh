@@ -13,7 +13,6 @@ export CMOCKA_MESSAGE_OUTPUT=TAP
 todo='# *[Tt][Oo][Dd][Oo]( |$)' # TAP's TODO directive, any case
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
-suite_fail=0
 run_suite() {
 	name=$1
 	shift

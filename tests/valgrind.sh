@@ -12,10 +12,10 @@
 # libraries (OpenSSL, GnuTLS, glibc) keep one-time allocations for the
 # life of the process.
 set -u
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 sh mk/deps.sh valgrind || exit 1
-units=$(ls tests/unit/test_*.c | sed 's#tests/unit/\(.*\)\.c#build/tests/\1#')
-# shellcheck disable=SC2086
+units=$(printf '%s\n' tests/unit/test_*.c | sed 's#tests/unit/\(.*\)\.c#build/tests/\1#')
+# shellcheck disable=SC2086 # one binary path a word
 make --no-print-directory all $units >/dev/null || {
 	echo "not ok - build"
 	exit 1
@@ -50,7 +50,7 @@ t0=$(date +%s)
 CAPGATE="$logs/capgate" sh tests/cases/run.sh >"$logs/cases.out" 2>&1
 rc=$?
 secs=$(($(date +%s) - t0))
-runs=$(ls "$logs"/check.* 2>/dev/null | wc -l)
+runs=$(find "$logs" -maxdepth 1 -name 'check.*' | wc -l)
 bad=$(grep -ls . "$logs"/check.* 2>/dev/null | wc -l)
 if [ $rc -eq 0 ] && [ "$bad" -eq 0 ] && [ "$runs" -gt 0 ]; then
 	echo "ok - valgrind capgate check: $(grep -c '^ok' "$logs/cases.out") case checks, $runs runs (${secs}s)"

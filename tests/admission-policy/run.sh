@@ -144,7 +144,7 @@ for p in - "$here"/policies/*.yaml tests/cases/*/policy.yaml; do
 		sed 's/^/# /' "$tmp/err" | head -3
 	fi
 done
-# shellcheck disable=SC2046
+# shellcheck disable=SC2046 # temporary file names, no space
 node "$C" schema schema $(ls "$tmp"/p*.yaml "$tmp"/p*.json "$tmp"/readme*.yaml) "$tmp/v130.yaml" "$tmp/v135.yaml" >"$tmp/schema" 2>&1
 n=$(grep -c '^ok' "$tmp/schema")
 if ! grep -q '^not ok' "$tmp/schema" && [ "$n" -gt 100 ]; then

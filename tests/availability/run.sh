@@ -5,6 +5,8 @@
 # check is a bound that holds however busy the machine is (the suite is run
 # with both cores saturated); figures that need a quiet machine are in
 # `make bench` (bench/flood.sh). TAP lines on stdout.
+# shellcheck shell=bash # the line below runs the rest under bash
+# shellcheck disable=SC2016 # check and wait_for take a command in single quotes; eval expands it on each try
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 set -u
 cd "$(dirname "$0")/../.." || exit 1
@@ -35,7 +37,7 @@ PKI=$T/pki
 	echo "not ok - test certificate could not be created"
 	exit 1
 }
-TLS="--tls-cert $PKI/tls.crt --tls-key $PKI/tls.key"
+TLS=(--tls-cert "$PKI/tls.crt" --tls-key "$PKI/tls.key")
 status() { awk -v k="$2:" '$1 == k { print $2 }' "/proc/$1/status"; }
 # Under AddressSanitizer VmRSS is ASan's: memory checks are skipped there.
 SANITIZED=0
@@ -50,17 +52,18 @@ mem_check() {
 # RSS stays within the budget plus the process and its connections.
 { head -c $((6 * 1024 * 1024)) /dev/zero | tr '\0' ' '; cat "$DATA/review-pod.json"; } >"$T/six.json"
 BUDGET=$((32 * 1024 * 1024))
-"$CAPGATE" serve $TLS --memory-budget $((8 * 1024 * 1024)) >"$T/start.out" 2>&1
+"$CAPGATE" serve "${TLS[@]}" --memory-budget $((8 * 1024 * 1024)) >"$T/start.out" 2>&1
 rc=$?
 check "--memory-budget below twice --max-body is a usage error ($rc)" \
 	eval '[ "$rc" = 2 ] && grep -q "at least twice as large" "$T/start.out"'
-start_server "$T/budget.log" $TLS --memory-budget $BUDGET || {
+start_server "$T/budget.log" "${TLS[@]}" --memory-budget "$BUDGET" || {
 	echo "not ok - server with --memory-budget starts"
 	exit 1
 }
 RSS0=$(status "$PID" VmRSS)
 "$FLOOD" post "$PORT" /mutate "$T/six.json" 16 0 >"$T/post1"
-read -r _ ok1 _ r503 _ other _ none _ uidbad _ seen _ nora <"$T/post1"
+# shellcheck disable=SC2034 # uidbad is read by the eval in the check below
+read -r _ ok1 _ r503 _ _ _ _ _ uidbad _ _ _ nora <"$T/post1"
 echo "# $(cat "$T/post1")" >&2
 # A big body takes its whole Content-Length from the budget at once, and a
 # big request may use 7/8 of it (28 MiB): 4 bodies of 6 MiB. flood.c holds
@@ -72,6 +75,7 @@ check "every 503 carries Retry-After" test "$nora" = 0
 check "the 503s are counted in capgate_memory_refused_total" \
 	eval '[ "$(cg /metrics | awk "/^capgate_memory_refused_total/ { n += \$2 } END { print n }")" = "$r503" ]'
 "$FLOOD" post "$PORT" /mutate "$T/six.json" 16 30 >"$T/post2"
+# shellcheck disable=SC2034 # uidbad2 is read by the eval in the check below
 read -r _ ok2 _ _ _ _ _ _ _ uidbad2 _ seen2 _ _ <"$T/post2"
 echo "# $(cat "$T/post2")" >&2
 check "retried after Retry-After, all 16 end 200 with their uid ($ok2, after $seen2 503s)" \
@@ -116,7 +120,7 @@ PID=
 # 200 ms, as from an apiserver that dials anew: each answered 200 within
 # 1 s. Found before (issue 13): 1,030 plain TCP connections held every
 # slot and reviews got no answer.
-start_server "$T/flood.log" $TLS --max-connections 200 --max-connections-per-address 50 \
+start_server "$T/flood.log" "${TLS[@]}" --max-connections 200 --max-connections-per-address 50 \
 	--handshake-timeout 3 || {
 	echo "not ok - server with connection limits starts"
 	exit 1
@@ -125,22 +129,22 @@ start_server "$T/flood.log" $TLS --max-connections 200 --max-connections-per-add
 KEEP_PID=$!
 wait_for 20 grep -q '^ready' "$T/keep"
 "$FLOOD" hold "$PORT" 150 11 127.0.2.1 1 40 >"$T/hold1" &
-HOLD_PID=$!
+HOLD_PIDS=("$!")
 sleep 1
 "$FLOOD" hold "$PORT" 450 10 127.0.1.1 5 40 >"$T/hold" &
-HOLD_PID="$HOLD_PID $!"
+HOLD_PIDS+=("$!")
 sleep 1
 "$FLOOD" probe "$PORT" "$DATA/review-pod.json" 8 200 127.0.0.1 >"$T/probe"
-wait $HOLD_PID $KEEP_PID
+wait "${HOLD_PIDS[@]}" "$KEEP_PID"
 for f in keep hold1 hold probe; do echo "# $f: $(tail -1 "$T/$f")" >&2; done
-read -r _ reviews _ ok _ failed _ p50 _ p99 _ maxms <"$T/probe"
+read -r _ reviews _ ok _ _ _ p50 _ p99 _ maxms <"$T/probe"
 check "600 idle sockets held against 200 slots: $ok of $reviews reviews on fresh connections answered 200 (p50 $p50 ms, p99 $p99 ms, max $maxms ms)" \
 	eval '[ "$reviews" -ge 20 ] && [ "$ok" = "$reviews" ]'
 check "every one within 1 s (max $maxms ms)" awk -v m="$maxms" 'BEGIN { exit !(m < 1000) }'
 read -r _ opened _ shut _ _ _ _ _ _ <"$T/hold"
 check "the held sockets were closed by the server and opened again ($opened opened, $shut closed)" \
 	eval '[ "$opened" -gt 450 ] && [ "$shut" -gt 0 ]'
-read -r _ kn _ first _ closed _ second <<<"$(tail -1 "$T/keep")"
+read -r _ _ _ first _ closed _ second <<<"$(tail -1 "$T/keep")"
 check "the apiserver's 25 idle keep-alive connections all kept and answered after ($first, $closed closed, $second)" \
 	eval '[ "$first" = 25 ] && [ "$closed" = 0 ] && [ "$second" = 25 ]'
 cg /metrics >"$T/metrics"
@@ -157,7 +161,7 @@ check "all of that and the listen queue gone within 5 s: capgate_connections_ope
 # they waited for the handshake deadline (7 to 9 s here, in most such
 # bursts); the server now uses poll(2) (server/server.c).
 stop_server
-start_server "$T/burst.log" $TLS --threads 1 --handshake-timeout 10 || exit 1
+start_server "$T/burst.log" "${TLS[@]}" --threads 1 --handshake-timeout 10 || exit 1
 "$FLOOD" burst "$PORT" "$DATA/review-pod.json" 128 "$PID" 4 >"$T/burst"
 sed 's/^/# burst: /' "$T/burst" >&2
 burst_ok() {
@@ -170,14 +174,14 @@ check "4 x 128 requests ready at once on one thread: all answered, the slowest i
 # closed at once (the others' requests go on); another address is served.
 BIG=$T/slowbody.json
 { head -c 400000 /dev/zero | tr '\0' ' '; cat "$DATA/review-pod.json"; } >"$BIG"
-busy_pids=
+busy_pids=()
 stop_server
-start_server "$T/addr.log" $TLS --max-connections-per-address 3 || exit 1
+start_server "$T/addr.log" "${TLS[@]}" --max-connections-per-address 3 || exit 1
 for i in 1 2 3; do
 	curl -s -o /dev/null -w '%{http_code}' --max-time 20 --cacert "$PKI/ca.crt" --interface 127.0.0.4 \
 		--resolve "$SNI:$PORT:127.0.0.1" -H 'Content-Type: application/json' --limit-rate 100k \
 		--data-binary @"$BIG" "https://$SNI:$PORT/mutate" >"$T/busy$i" 2>/dev/null &
-	busy_pids="$busy_pids $!"
+	busy_pids+=("$!")
 done
 wait_for 5 eval '[ "$(ss -Htn state established "( sport = :$PORT )" | grep -c 127.0.0.4)" -ge 3 ]'
 sleep 0.3
@@ -187,7 +191,7 @@ check "a 4th connection from an address with 3 busy ones (limit 3) is closed at 
 check "... and counted as address_limit_refused" \
 	eval '[ "$(cg /metrics | awk "/address_limit_refused/ && /^capgate/ { print \$2 }")" = 1 ]'
 check "another address is served meanwhile" test "$(cg /healthz -o /dev/null -w '%{http_code}')" = 200
-wait $busy_pids
+wait "${busy_pids[@]}"
 check "the 3 busy requests were answered 200 ($(cat "$T/busy1") $(cat "$T/busy2") $(cat "$T/busy3"))" \
 	eval '[ "$(cat "$T/busy1")$(cat "$T/busy2")$(cat "$T/busy3")" = 200200200 ]'
 stop_server
@@ -209,10 +213,10 @@ elif ! GOFLAGS=-mod=mod GO111MODULE=off go build -o "$T/apiserver" "$SRC/apiserv
 	echo "not ok - tests/availability/apiserver.go does not build"
 	diag <"$T/go.err"
 else
-	start_server "$T/a.log" $TLS --shutdown-delay 3 || exit 1
+	start_server "$T/a.log" "${TLS[@]}" --shutdown-delay 3 || exit 1
 	PID_A=$PID
 	PORT_A=$PORT
-	start_server "$T/b.log" $TLS || exit 1
+	start_server "$T/b.log" "${TLS[@]}" || exit 1
 	PID_B=$PID
 	PORT_B=$PORT
 	PID=$PID_A

@@ -47,7 +47,7 @@ for dir in */; do
 	[ -f "$c/input.yaml" ] || continue
 	set --
 	[ -f "$c/policy.yaml" ] && set -- --policy "$c/policy.yaml"
-	# shellcheck disable=SC2046
+	# shellcheck disable=SC2046 # the args file holds capgate check's arguments, split on purpose
 	[ -f "$c/args" ] && set -- "$@" $(cat "$c/args")
 	[ -f "$c/old.yaml" ] && set -- "$@" --old-object "$c/old.yaml"
 	"$CAPGATE" check "$@" -o yaml "$c/input.yaml" >"$tmp/out.yaml" 2>"$tmp/err"

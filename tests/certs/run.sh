@@ -3,11 +3,13 @@
 # openssl tools and used for real TLS handshakes (openssl s_server/s_client
 # on loopback), and `inspect` is held to its exit codes on pairs made by
 # the openssl CLI. Prints TAP lines; exits non-zero when a check fails.
+# shellcheck disable=SC3043 # local: dash (Debian's sh, which runs this), bash and busybox have it
 set -u
 CAPGATE=${CAPGATE:-$(pwd)/build/capgate}
 command -v openssl >/dev/null 2>&1 || sh mk/deps.sh openssl
 T=$(mktemp -d /tmp/capgate-certs.XXXXXX)
 server_pid=""
+# shellcheck disable=SC2317 # called by the EXIT trap
 cleanup() {
 	[ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null
 	rm -rf "$T"
@@ -21,7 +23,7 @@ not_ok() {
 }
 # check NAME COMMAND...: ok when the command succeeds.
 check() {
-	local what=$1
+	local what="$1"
 	shift
 	if "$@" >"$T/check.out" 2>&1; then ok "$what"; else
 		not_ok "$what"
@@ -31,7 +33,7 @@ check() {
 # exit_is NAME CODE COMMAND...: ok when the command exits with CODE; its
 # output stays in $T/out and $T/err for the checks that follow.
 exit_is() {
-	local what=$1 want=$2 got
+	local what="$1" want="$2" got
 	shift 2
 	"$@" >"$T/out" 2>"$T/err"
 	got=$?
@@ -106,8 +108,9 @@ start_server() {
 	return 1
 }
 # handshake CAFILE NAME [ARGS...]: a client that verifies the chain and the name.
+# shellcheck disable=SC2317 # called through check
 handshake() {
-	local ca=$1 name=$2
+	local ca="$1" name="$2"
 	shift 2
 	openssl s_client -connect "127.0.0.1:$port" -CAfile "$ca" -verify_return_error \
 		-servername "$name" -verify_hostname "$name" "$@" </dev/null 2>&1 |

@@ -2,7 +2,7 @@
 # capgate check as a CI pipeline uses it: inputs, output formats, exit codes
 # and the messages of bad input.
 set -u
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 1
 CAPGATE=${CAPGATE:-build/capgate}
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT

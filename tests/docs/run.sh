@@ -5,7 +5,8 @@
 #  - a block right after `<!-- test: FILE INDENT -->` appears in FILE, each
 #    line indented by INDENT spaces (README's example is a data case);
 #  - the "Do no harm" table names every tests/cases/harm-* directory, and
-#    every case it names exists.
+#    every case it names exists;
+#  - every `make TARGET` and script of the Development table exists.
 set -u
 cd "$(dirname "$0")/../.." || exit 1
 CAPGATE=${CAPGATE:-build/capgate}
@@ -71,10 +72,25 @@ for d in tests/cases/harm-*/; do
 	if echo "$table" | grep -q "\`$c\`"; then ok "README's do-no-harm table names $c"; else
 		bad "README's do-no-harm table names $c"; fi
 done
-# shellcheck disable=SC2016
+# shellcheck disable=SC2016 # the backquotes are Markdown, not a command substitution
 for c in $(echo "$table" | grep -o '`[a-z0-9-]*`' | tr -d '`' | grep -E '^(harm-|pod-update)'); do
 	if [ -f "tests/cases/$c/input.yaml" ]; then ok "case $c named in the table exists"; else
 		bad "case $c named in the table exists"; fi
+done
+# The Development table: every `make TARGET` it names is a Makefile target,
+# and every command it names that is a file (`.ci/run`, `sh X`) exists.
+dev=$(sed -n '/^## Development$/,/^## [^D]/p' README.md)
+n=0
+# shellcheck disable=SC2016 # the backquotes are Markdown, not a command substitution
+for t in $(echo "$dev" | grep -o '^| `make [a-z0-9-]*`' | sed 's/^| `make \(.*\)`$/\1/'); do
+	n=$((n + 1))
+	if grep -q "^$t:" Makefile; then ok "README's make $t is a Makefile target"; else
+		bad "README's make $t is a Makefile target"; fi
+done
+[ "$n" -ge 5 ] || bad "README's Development table names make targets ($n found)"
+# shellcheck disable=SC2016 # as above
+for f in $(echo "$dev" | grep -o '^| `\(sh \)\{0,1\}[a-z./-]*/[a-z./-]*' | sed 's/^| `\(sh \)\{0,1\}//'); do
+	if [ -f "$f" ]; then ok "README's $f exists"; else bad "README's $f exists"; fi
 done
 # The checks must be able to fail.
 printf 'apiVersion: capgate.dev/v1\nkind: CapabilityPolicy\nmetadata: {name: x}\nspec:\n  nonRoot: {unprivilegedPortStart: 1024}\n' >"$T/bad.yaml"

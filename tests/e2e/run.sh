@@ -58,7 +58,7 @@ t0=$(now)
 extra=""
 [ "$E2E_RUNTIME" = runc ] || extra=$E2E_RUNTIME
 if ! e2e_tools_ok; then
-	# shellcheck disable=SC2086
+	# shellcheck disable=SC2086 # empty or one package name
 	if ! sh mk/deps.sh --e2e $extra || ! e2e_tools_ok; then
 		not_ok "e2e: install containerd, $E2E_RUNTIME, CNI plugins, python3-grpcio (sh mk/deps.sh --e2e)"
 		exit 1

@@ -9,7 +9,7 @@
 # the selective JSON parser (json/jsonsel.c) is kept only because
 # fuzz_jsonsel holds it to json_loadb on every run.
 set -u
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 1
 secs=${FUZZ_TEST_SECONDS:-6}
 FUZZ_WORK=$(mktemp -d)
 export FUZZ_WORK

@@ -1,7 +1,9 @@
+# shellcheck shell=bash
 # Helpers for the hostile suite (sourced by run.sh, bash): the integration
 # suite's (start_server, cg, wait_for, ...; every server on 127.0.0.1 port 0,
 # SNI capgate.capgate.svc as the apiserver sends it), with `review` made fit
 # for bodies that are meant to be refused.
+# shellcheck source=tests/integration/lib.sh
 . "$SRC/../integration/lib.sh"
 
 # review PATH FILE [CURL ARGS...]: POSTs FILE with Content-Type $CT, or with

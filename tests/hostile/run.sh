@@ -7,12 +7,15 @@
 # uid for a review that cannot be judged, 405, 413, 415, refused handshakes.
 # Afterwards a normal review is answered exactly as before, and the server's
 # VmRSS has not grown. TAP lines on stdout.
+# shellcheck shell=bash # the line below runs the rest under bash
+# shellcheck disable=SC2016 # check and wait_for take a command in single quotes; eval expands it on each try
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 set -u
 cd "$(dirname "$0")/../.." || exit 1
 CAPGATE=${CAPGATE:-$PWD/build/capgate}
 DATA=$PWD/tests/data
 SRC=$PWD/tests/hostile
+# shellcheck source=tests/hostile/lib.sh
 . "$SRC/lib.sh"
 
 for tool in curl jq openssl base64 cc; do
@@ -40,7 +43,7 @@ PKI=$T/pki
 	echo "not ok - test certificate could not be created"
 	exit 1
 }
-TLS="--tls-cert $PKI/tls.crt --tls-key $PKI/tls.key"
+TLS=(--tls-cert "$PKI/tls.crt" --tls-key "$PKI/tls.key")
 UID0=$(jq -r .request.uid "$DATA/review-pod.json")
 
 # --- the slow-client server: a short --timeout (idle connections and
@@ -50,22 +53,22 @@ UID0=$(jq -r .request.uid "$DATA/review-pod.json")
 # everything else runs.
 SLOW_TIMEOUT=3
 REQ_TIMEOUT=30
-REQ_FLAG=
+REQ_FLAG=()
 if "$CAPGATE" serve --help | grep -q -- --request-timeout; then
 	REQ_TIMEOUT=8
-	REQ_FLAG="--request-timeout $REQ_TIMEOUT"
+	REQ_FLAG=(--request-timeout "$REQ_TIMEOUT")
 fi
 SLOW_SECS=$((REQ_TIMEOUT + 6))
-start_server "$T/slow.log" $TLS --timeout $SLOW_TIMEOUT $REQ_FLAG || {
+start_server "$T/slow.log" "${TLS[@]}" --timeout "$SLOW_TIMEOUT" "${REQ_FLAG[@]}" || {
 	echo "not ok - slow-client server starts"
 	exit 1
 }
 PID2=$PID
 PORT2=$PORT
-SLOW_PIDS=
+SLOW_PIDS=()
 for what in headers body hello; do
 	"$CLIENT" slow "$PORT2" 7 $SLOW_SECS "$what" >"$T/slow.$what" 2>&1 &
-	SLOW_PIDS="$SLOW_PIDS $!"
+	SLOW_PIDS+=("$!")
 done
 # The 14 sending headers or a body stay until the request deadline; the
 # 7 trickling a ClientHello go at --timeout, so on a busy machine some may
@@ -79,7 +82,7 @@ check "a normal review is answered 200 while $held slow clients hang ($code)" \
 	eval '[ "$held" -ge 14 ] && [ "$code" = 200 ] && jq -e --arg u "$UID0" ".response.uid == \$u" "$T/slowrev.json" >/dev/null'
 
 # --- the main server: default limits (1024 connections, 30 s, 8 MiB).
-start_server "$T/a.log" $TLS || {
+start_server "$T/a.log" "${TLS[@]}" || {
 	echo "not ok - server starts"
 	diag <"$T/a.log"
 	exit 1
@@ -335,8 +338,9 @@ check "Content-Type APPLICATION/JSON is accepted ($code)" test "$code" = 200
 # --- raw HTTP that curl will not send: the status libmicrohttpd or capgate
 # answers (0: the connection was closed without one), never a hang.
 raw() {
+	# shellcheck disable=SC2059 # $3 is the request written with printf escapes (\r\n, \0)
 	printf "$3" >"$T/raw"
-	got=$("$CLIENT" raw "$PORT" "$T/raw" ${4:-})
+	got=$("$CLIENT" raw "$PORT" "$T/raw" ${4:+"$4"})
 	want=$2
 	check "raw: $1 gets ${got:-nothing} (want $want)" eval '[ -n "$got" ] && [[ "$got" =~ ^($want)$ ]]'
 }
@@ -367,6 +371,7 @@ mhd_errors() { grep -c '"libmicrohttpd"' "$T/a.log"; }
 refused() {
 	local name=$1 before
 	shift
+	# shellcheck disable=SC2034 # read by the eval below
 	before=$(mhd_errors)
 	if ! hs "$@" && wait_for 2 eval '[ "$(mhd_errors)" -gt "$before" ]'; then ok "$name is refused"; else not_ok "$name is refused"; fi
 }
@@ -399,12 +404,12 @@ check "plain HTTP on the TLS port is not answered" \
 # serves again.
 flood() {
 	"$CLIENT" conns "$PORT" 2000 >"$T/flood" 2>&1
-	read -r _ opened _ hs _ refusedn _ stuck _ ok200 _ other _ unans _ ms <"$T/flood"
+	read -r _ opened _ _ _ _ _ _ _ ok200 _ other _ unans _ ms <"$T/flood"
 	echo "# $(cat "$T/flood")" >&2
 	[ "$opened" = 2000 ] && [ "$ok200" -ge 128 ] && [ "$ok200" -le 256 ] &&
 		[ "$other" = 0 ] && [ "$unans" = 0 ]
 }
-fds() { ls "/proc/$PID/fd" | wc -l; }
+fds() { find "/proc/$PID/fd" -mindepth 1 -maxdepth 1 | wc -l; }
 FDS0=$(fds)
 check "2,000 connections from one address: at most 256 kept, each answered 200, the rest closed" flood
 check "after the flood a review is answered within 10 s" wait_for 10 eval '[ "$(review /mutate "$R" --max-time 2)" = 200 ]'
@@ -438,12 +443,12 @@ check "100,000 containers ($(($(wc -c <"$T/huge.json") / 1024)) KiB): 200, uid, 
 # So: two more on new connections, then four at once, so that every serving
 # thread takes some; each answered, and VmRSS back where it was.
 for _ in 1 2; do review /mutate "$T/huge.json" --max-time 60 >/dev/null; done
-HUGE_PIDS=
+HUGE_PIDS=()
 for i in 1 2 3 4; do
 	OUT=$T/huge$i.out review /mutate "$T/huge.json" --max-time 60 -D "$T/huge$i.hdr" >"$T/huge$i.code" &
-	HUGE_PIDS="$HUGE_PIDS $!"
+	HUGE_PIDS+=("$!")
 done
-wait $HUGE_PIDS
+wait "${HUGE_PIDS[@]}"
 # Each one's parse tree (about 170 MB) is past the memory budget's share
 # for one request: alone, it is answered per onError; while others hold the
 # budget, 503 with Retry-After (the apiserver retries).
@@ -466,7 +471,7 @@ RSS5=$(rss)
 # closed (each byte restarted libmicrohttpd's idle timeout, and the body
 # deadline only started after the headers); 1024 of them would hold every
 # connection slot. server/ has since added a request deadline.
-wait $SLOW_PIDS
+wait "${SLOW_PIDS[@]}"
 slow_ok() {
 	local what=$1 lo=$2 hi=$3 n late
 	n=$(wc -l <"$T/slow.$what")

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Helpers for the integration suite (sourced by run.sh, bash).
 # Every server runs on 127.0.0.1 with port 0; its port is read from the
 # "ready" log line. Clients connect with SNI capgate.capgate.svc, as the

@@ -1,6 +1,8 @@
 #!/bin/sh
 # Integration tests of `capgate serve`: the real binary on a loopback port,
 # real TLS with curl and openssl s_client, TAP lines on stdout.
+# shellcheck shell=bash # the line below runs the rest under bash
+# shellcheck disable=SC2016 # check and wait_for take a command in single quotes; eval expands it on each try
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 set -u
 cd "$(dirname "$0")/../.." || exit 1
@@ -22,6 +24,7 @@ trap cleanup EXIT
 # --- TLS material: the webhook CA and serving pair, a second pair from
 # another CA (rotation), a client CA with good and bad client certificates.
 PKI=$T/pki
+# shellcheck disable=SC2015 # A && B || C on purpose: C when any step fails
 "$CAPGATE" certs create --service capgate --namespace capgate --out "$PKI" >/dev/null &&
 	"$CAPGATE" certs create --service capgate --namespace capgate --out "$T/pki2" >/dev/null &&
 	"$CAPGATE" certs create --service capgate --namespace capgate --out "$T/clientca" >/dev/null &&
@@ -33,7 +36,7 @@ PKI=$T/pki
 	exit 1
 }
 cp "$PKI/tls.crt" "$PKI/tls.key" "$T/"
-TLS="--tls-cert $T/tls.crt --tls-key $T/tls.key"
+TLS=(--tls-cert "$T/tls.crt" --tls-key "$T/tls.key")
 UID0=$(jq -r .request.uid "$DATA/review-pod.json")
 
 # --- start-up refusals: non-zero exit and a message naming the problem.
@@ -50,6 +53,7 @@ refuses() {
 	fi
 	wait $p
 	rc=$?
+	# shellcheck disable=SC2015 # A && B || C on purpose: C unless both hold
 	grep -q -- "$want" "$T/start.out" && [ $rc -ne 0 ] || {
 		echo "# rc=$rc" >&2
 		diag <"$T/start.out"
@@ -59,24 +63,25 @@ refuses() {
 printf 'apiVersion: capgate.dev/v1\nkind: CapabilityPolicy\nmetadata: {name: bad}\nspec:\n  allowedCapabilities: [NET_ADMN]\n' >"$T/bad.yaml"
 check "start-up refuses a missing certificate" refuses "$T/none.crt" --tls-cert "$T/none.crt" --tls-key "$T/tls.key"
 check "start-up refuses a key that does not match" refuses "tls.key" --tls-cert "$T/tls.crt" --tls-key "$T/pki2/tls.key"
-check "start-up refuses a bad policy with file:line:col" refuses "bad.yaml:5:" $TLS --policy "$T/bad.yaml"
-check "start-up refuses a missing policy file" refuses "nope.yaml" $TLS --policy "$T/nope.yaml"
-check "start-up refuses a certificate not for --service-dns" refuses "other.example" $TLS --service-dns other.example
-check "start-up refuses a bad --tls-priorities" refuses "tls-priorities" $TLS --tls-priorities "NORMAL:+BOGUS"
+check "start-up refuses a bad policy with file:line:col" refuses "bad.yaml:5:" "${TLS[@]}" --policy "$T/bad.yaml"
+check "start-up refuses a missing policy file" refuses "nope.yaml" "${TLS[@]}" --policy "$T/nope.yaml"
+check "start-up refuses a certificate not for --service-dns" refuses "other.example" "${TLS[@]}" --service-dns other.example
+check "start-up refuses a bad --tls-priorities" refuses "tls-priorities" "${TLS[@]}" --tls-priorities "NORMAL:+BOGUS"
 check "start-up refuses no --tls-cert" refuses "tls-cert" --tls-key "$T/tls.key"
-check "start-up refuses a --client-ca that holds no certificate" refuses "client-ca $T/tls.key" $TLS --client-ca "$T/tls.key"
-"$CAPGATE" serve --help | grep -q -- '--client-ca' && ok "serve --help" || not_ok "serve --help"
+check "start-up refuses a --client-ca that holds no certificate" refuses "client-ca $T/tls.key" "${TLS[@]}" --client-ca "$T/tls.key"
+if "$CAPGATE" serve --help | grep -q -- '--client-ca'; then ok "serve --help"; else not_ok "serve --help"; fi
 
 # --- endpoints and statuses, default policy.
 cp policy/default.yaml "$T/policy.yaml"
-start_server "$T/a.log" $TLS --policy "$T/policy.yaml" --service-dns "$SNI" &&
-	ok "server starts and logs ready" || {
+if start_server "$T/a.log" "${TLS[@]}" --policy "$T/policy.yaml" --service-dns "$SNI"; then
+	ok "server starts and logs ready"
+else
 	not_ok "server starts and logs ready"
 	diag <"$T/a.log"
 	exit 1
-}
-check "start-up refuses a port already in use" refuses "127.0.0.1:$PORT" $TLS --listen "127.0.0.1:$PORT"
-check "start-up refuses a bad --listen" refuses "ADDR:PORT" $TLS --listen localhost
+fi
+check "start-up refuses a port already in use" refuses "127.0.0.1:$PORT" "${TLS[@]}" --listen "127.0.0.1:$PORT"
+check "start-up refuses a bad --listen" refuses "ADDR:PORT" "${TLS[@]}" --listen localhost
 check "GET /healthz is 200" test "$(cg /healthz -o /dev/null -w '%{http_code}')" = 200
 check "GET /readyz is 200" test "$(cg /readyz -o /dev/null -w '%{http_code}')" = 200
 check "plain HTTP is not served" test "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PORT/healthz")" != 200
@@ -204,7 +209,7 @@ sed -i 's/onDisallowed: strip/onDisallowed: deny/' "$T/cm/..v2/policy.yaml"
 ln -s ..v1 "$T/cm/..data"
 ln -s ..data/policy.yaml "$T/cm/policy.yaml"
 stop_server
-start_server "$T/b.log" $TLS --policy "$T/cm/policy.yaml"
+start_server "$T/b.log" "${TLS[@]}" --policy "$T/cm/policy.yaml"
 ln -s ..v2 "$T/cm/..data_tmp" && mv -T "$T/cm/..data_tmp" "$T/cm/..data"
 check "ConfigMap symlink swap is picked up" wait_for 3 eval '[ "$(metric capgate_policy_generation)" = 2 ]'
 
@@ -224,6 +229,7 @@ cp "$PKI/tls.key" "$T/tls.key" # now the key does not match the certificate
 check "mismatched new pair counted as a failure" wait_for 5 eval '[ "$(CACERT=$T/pki2/ca.crt metric capgate_cert_reload_failures_total)" -gt "$failures" ]'
 check "mismatched new pair keeps the old certificate" new_cert
 # A check that never ends (open() of a FIFO blocks) must not stall anything.
+# shellcheck disable=SC2034 # read by the eval in the check below
 failures=$(CACERT=$T/pki2/ca.crt metric capgate_cert_reload_failures_total)
 rm -f "$T/tls.crt" && mkfifo "$T/tls.crt"
 check "a certificate check that hangs is abandoned and counted" wait_for 9 eval '[ "$(CACERT=$T/pki2/ca.crt metric capgate_cert_reload_failures_total)" -gt "$failures" ]'
@@ -240,7 +246,7 @@ cp "$PKI/tls.crt" "$PKI/tls.key" "$T/"
 # refused; the slow uploads (3 s each) under way throughout are answered;
 # exit 0. tests/availability has keep-alive clients moving to another
 # instance.
-start_server "$T/c.log" $TLS --shutdown-delay 1
+start_server "$T/c.log" "${TLS[@]}" --shutdown-delay 1
 for i in 1 2 3 4; do
 	OUT=$T/slow$i.out review /mutate "$T/slow.json" --limit-rate 100k >"$T/slow$i.code" 2>&1 &
 done
@@ -253,6 +259,7 @@ check "during --shutdown-delay a new connection is served, with Connection: clos
 	eval '[ "$code" = 200 ] && grep -qi "^connection: close" "$T/term.hdr"'
 sleep 1.2
 check "after --shutdown-delay new connections are refused" eval '! cg /healthz -o /dev/null --max-time 2 2>/dev/null'
+# shellcheck disable=SC2046 # one PID a word
 wait $(jobs -p | grep -v "^$PID$") 2>/dev/null
 inflight_ok() {
 	for i in 1 2 3 4; do
@@ -265,7 +272,7 @@ check "exit status 0 after SIGTERM" test $? = 0
 PID=
 
 # --- mTLS: --client-ca + --client-cn.
-start_server "$T/d.log" $TLS --client-ca "$T/clientca/ca.crt" --client-cn kube-apiserver
+start_server "$T/d.log" "${TLS[@]}" --client-ca "$T/clientca/ca.crt" --client-cn kube-apiserver
 code=$(review /mutate "$DATA/review-pod.json" --cert "$T/apiserver.crt" --key "$T/apiserver.key")
 check "mTLS: client certificate from the CA with CN kube-apiserver is served" test "$code" = 200
 code=$(review /mutate "$DATA/review-pod.json" 2>/dev/null)
@@ -282,7 +289,7 @@ check "mTLS: refusals logged and counted" eval '[ "$(jq -c "select(.status == 40
 stop_server
 
 # --- TLS versions and suites: 1.2 and 1.3 only, AEAD only.
-start_server "$T/e.log" $TLS
+start_server "$T/e.log" "${TLS[@]}"
 hs() { echo | timeout 5 openssl s_client -connect "127.0.0.1:$PORT" -servername "$SNI" "$@" 2>&1 | grep -q '^New, TLSv1\.[23]'; }
 check "TLS 1.3 handshake succeeds" hs -tls1_3
 check "TLS 1.2 handshake succeeds" hs -tls1_2
@@ -296,7 +303,7 @@ stop_server
 # a request (here clients that connect and never even start the TLS
 # handshake), and how long a request may take to arrive (a client
 # trickling its headers, slowloris). tests/availability floods them.
-start_server "$T/f.log" $TLS --max-connections 2 --timeout 4 --handshake-timeout 3 --request-timeout 2
+start_server "$T/f.log" "${TLS[@]}" --max-connections 2 --timeout 4 --handshake-timeout 3 --request-timeout 2
 ms_now() { echo $(($(date +%s%N) / 1000000)); }
 idle_conn() {
 	local t0

@@ -10,7 +10,7 @@
 # Env (from tests/run-suites.sh): BUILD, CAPGATE, CAPGATE_AMBIENT.
 set -u
 SELF=$(cd "$(dirname "$0")" && pwd)/$(basename "$0")
-cd "$(dirname "$SELF")/../.."
+cd "$(dirname "$SELF")/../.." || exit 1
 BUILD=${BUILD:-build}
 case $BUILD in /*) ;; *) BUILD=$PWD/$BUILD ;; esac
 W=${CAPGATE_AMBIENT:-$BUILD/capgate-ambient}
@@ -52,6 +52,7 @@ run() {
 # netns [sysctl.name=value]... -- COMMAND: runs COMMAND in a fresh network
 # namespace with lo up, after writing the given sysctls there.
 netns() {
+	# shellcheck disable=SC2016 # the inner sh expands these, from its own arguments
 	run unshare -n sh -c '
 		while [ "$1" != -- ]; do
 			printf "%s\n" "${1#*=}" >"/proc/sys/$(printf %s "${1%%=*}" | tr . /)" || exit 120
@@ -64,6 +65,7 @@ netns() {
 
 T=$(mktemp -d)
 chmod 755 "$T" # the probe runs as uid 65534 from here
+# shellcheck disable=SC2317 # called by the EXIT trap
 cleanup() {
 	for m in "$T/nosuid" "$T/small" "$T/sbin" "$T/fs"; do
 		mountpoint -q "$m" 2>/dev/null && umount "$m"
@@ -178,6 +180,7 @@ cp "$BUILD/kernel/probe" "$P"
 # File capabilities need xattrs and a mount without nosuid: /tmp if it has
 # both, else a tmpfs of our own (a plain tmpfs, like a medium: Memory emptyDir).
 D=$T
+# shellcheck disable=SC2015 # the tmpfs whenever any step of the try fails
 cp "$W" "$T/try" && setcap cap_net_bind_service+p "$T/try" 2>/dev/null &&
 	! findmnt -no OPTIONS -T "$T" | grep -qw nosuid || {
 	mkdir "$T/fs" && mount -t tmpfs -o mode=755 tmpfs "$T/fs" && D=$T/fs
@@ -734,7 +737,7 @@ else
 	if [ -z "$why" ] && mount -t tmpfs -o mode=0777,size=4m tmpfs "$E" 2>/dev/null; then
 		# The command as emitted, with the emptyDir's mount point here;
 		# uid 0, SETFCAP only and no_new_privs, as the spec above says.
-		# shellcheck disable=SC2046
+		# shellcheck disable=SC2046 # the emitted command, one argument a word
 		set -- $(jq -r "$inst"'.command[]' "$T/pod.json" | sed "s#^/capgate-install\$#$E#; s#^/capgate/capgate-ambient\$#$W#")
 		netns -- "$L" --uid 0 --gid 0 --bounding SETFCAP --caps SETFCAP --nnp -- "$@"
 		want_rc 0

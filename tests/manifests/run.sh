@@ -69,7 +69,7 @@ V="$here/validate.mjs"
 C="$here/checks.mjs"
 
 # ---- files ---------------------------------------------------------------
-# shellcheck disable=SC2046
+# shellcheck disable=SC2046 # file names from the repository, no space
 tap "$C" parse $(find manifests tests/manifests/scc-cases tests/manifests/openshift-cases -name '*.yaml' | sort)
 # The SCC simulator (scc/sim.mjs, from OpenShift's code) against its own
 # accepted and rejected pods, and the default SCC fixtures against the schema.
@@ -129,7 +129,7 @@ openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
 	-keyout "$tmp/ca.key" -out "$tmp/ca.crt" >/dev/null 2>&1
 pol=tests/manifests/scc-cases/netraw-rule/policy.yaml
 args="--namespace team-a --policy $pol --ca-bundle $tmp/ca.crt --image reg.example/cg:1.2"
-# shellcheck disable=SC2086
+# shellcheck disable=SC2086 # the arguments, split on purpose
 if "$CAPGATE" manifests $args >"$tmp/filled.yaml" 2>"$tmp/err" &&
 	"$CAPGATE" manifests $args -o json >"$tmp/filled.json" 2>>"$tmp/err"; then
 	ok "capgate manifests with namespace, policy, caBundle and image"
@@ -138,6 +138,7 @@ if "$CAPGATE" manifests $args >"$tmp/filled.yaml" 2>"$tmp/err" &&
 	tap "$C" same "-o json = -o yaml" "$tmp/filled.yaml" "$tmp/filled.json"
 	# The apiserver reads caBundle as base64 of the PEM; the ConfigMap must
 	# hold the policy byte for byte.
+	# shellcheck disable=SC2016 # JavaScript, not shell: node reads it
 	node -e '
 		const fs = require("fs");
 		const l = JSON.parse(fs.readFileSync(process.argv[1], "utf8")).items;
@@ -265,7 +266,7 @@ if sh mk/docker-build.sh --check >"$tmp/docker" 2>&1; then
 	grep -q '^not ok' "$tmp/docker" && failed=1
 	grep '^# ' "$tmp/docker"
 else
-	cat "$tmp/docker" | sed 's/^\([^on#]\)/# \1/'
+	sed 's/^\([^on#]\)/# \1/' "$tmp/docker"
 	not_ok "mk/docker-build.sh --check"
 fi
 
