@@ -29,17 +29,17 @@ static inline void cg_json_decrefp(json_t **j)
 	json_decref(*j);
 }
 
-#define cleanup_free __attribute__((cleanup(cg_freep)))
-#define cleanup_close __attribute__((cleanup(cg_closep)))
+#define cleanup_free   __attribute__((cleanup(cg_freep)))
+#define cleanup_close  __attribute__((cleanup(cg_closep)))
 #define cleanup_fclose __attribute__((cleanup(cg_fclosep)))
-#define cleanup_json __attribute__((cleanup(cg_json_decrefp)))
+#define cleanup_json   __attribute__((cleanup(cg_json_decrefp)))
 
 /* Takes the value out of a cleanup variable so it is not released. */
-#define cg_steal(p)                                                            \
-	({                                                                     \
-		__typeof__(p) steal_tmp_ = (p);                                \
-		(p) = NULL;                                                    \
-		steal_tmp_;                                                    \
+#define cg_steal(p)                                                                                \
+	({                                                                                         \
+		__typeof__(p) steal_tmp_ = (p);                                                    \
+		(p) = NULL;                                                                        \
+		steal_tmp_;                                                                        \
 	})
 
 #endif

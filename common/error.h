@@ -15,12 +15,12 @@
 
 #include <stddef.h>
 
-#define CG_MUST_CHECK __attribute__((warn_unused_result))
+#define CG_MUST_CHECK	     __attribute__((warn_unused_result))
 #define CG_PRINTF(fmt, args) __attribute__((format(printf, fmt, args)))
 
 typedef struct cg_error {
-	int code;       /* errno-style code, 0 when the failure has none */
-	char msg[512];  /* one sentence, no trailing newline */
+	int code;      /* errno-style code, 0 when the failure has none */
+	char msg[512]; /* one sentence, no trailing newline */
 } cg_error;
 
 /* Fills err (if not NULL) and returns -1 so callers can write
