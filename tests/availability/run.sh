@@ -98,7 +98,7 @@ PID=
 jq -nc '{apiVersion: "admission.k8s.io/v1", kind: "AdmissionReview", request: {uid: "u",
 	kind: {kind: "Pod"}, operation: "CREATE", object: {kind: "Pod",
 	spec: {containers: [range(30000) | {name: "c\(.)"}]}}}}' >"$T/wide.json"
-if start_server "$T/oom.log" $TLS --max-body 1048576 --memory-budget 2097152; then
+if start_server "$T/oom.log" "${TLS[@]}" --max-body 1048576 --memory-budget 2097152; then
 	code=$(review /mutate "$T/wide.json")
 	check "a review the budget cannot parse: 500 out of memory ($code: $(head -c 80 "$T/out"))" \
 		eval '[ "$code" = 500 ] && [ "$(cat "$T/out")" = "out of memory" ]'
