@@ -90,6 +90,13 @@ static short step(conn *c)
 	static const char req[] =
 		"GET /healthz HTTP/1.1\r\nHost: capgate\r\nConnection: close\r\n\r\n";
 	int r, e;
+	/* OpenSSL's error queue is per thread, not per connection, and
+	 * SSL_get_error() reports SSL_ERROR_SSL whenever it is not empty: one
+	 * connection's failure (a slot reclaimed under it) left there would
+	 * make every later WANT_READ of the others look like a failure too.
+	 * Found as a flake: 256 kept connections all counted as closed, none
+	 * answered, after the server had reclaimed some handshaken ones. */
+	ERR_clear_error();
 	if (c->st == C_HANDSHAKE) {
 		r = SSL_do_handshake(c->ssl);
 		if (r == 1) {
