@@ -25,9 +25,11 @@ sh mk/deps.sh libssl-dev >/dev/null 2>&1
 T=$(mktemp -d)
 PID=
 PID2=
+PID3=
 cleanup() {
 	[ -n "$PID" ] && kill -KILL "$PID" 2>/dev/null
 	[ -n "$PID2" ] && kill -KILL "$PID2" 2>/dev/null
+	[ -n "$PID3" ] && kill -KILL "$PID3" 2>/dev/null
 	[ -n "${KEEP:-}" ] || rm -rf "$T"
 }
 trap cleanup EXIT
@@ -402,12 +404,20 @@ check "plain HTTP on the TLS port is not answered" \
 # sat idle, so the last 256 are kept); each of those is answered 200, the
 # others closed, none answered otherwise or left hanging; then the server
 # serves again.
+# On a slow machine some of those the client saw handshaken have had their
+# slot taken already, and are closed. On a failure the server's side is
+# printed too: its connection counters (how many it shed, and why) and
+# the warnings it logged most.
+shed_counts() { cg /metrics | grep '^capgate_connections' | diag; }
 flood() {
 	"$CLIENT" conns "$PORT" 2000 >"$T/flood" 2>&1
 	read -r _ opened _ _ _ _ _ _ _ ok200 _ other _ unans _ ms <"$T/flood"
 	echo "# $(cat "$T/flood")" >&2
 	[ "$opened" = 2000 ] && [ "$ok200" -ge 128 ] && [ "$ok200" -le 256 ] &&
-		[ "$other" = 0 ] && [ "$unans" = 0 ]
+		[ "$other" = 0 ] && [ "$unans" = 0 ] && return 0
+	shed_counts
+	jq -r 'select(.level != "info") | .error // .msg' "$T/a.log" | sort | uniq -c | sort -rn | head -n 5 | diag
+	return 1
 }
 fds() { find "/proc/$PID/fd" -mindepth 1 -maxdepth 1 | wc -l; }
 FDS0=$(fds)
@@ -422,6 +432,44 @@ wait_for 10 eval '[ "$(review /mutate "$R" --max-time 2)" = 200 ]'
 rss_back "VmRSS back within 6 MiB of the start after a second flood" "$RSS0" 6144
 RSS3=$(rss)
 check "open file descriptors back to $FDS0 after the floods" wait_for 5 eval '[ "$(fds)" -le "$FDS0" ]'
+
+# --- the same without chance: 16 handshaken connections at a server's
+# limit of 16 per address, then 4 more that get in one at a time, each by
+# taking the slot of one that sat idle since its handshake. The flood
+# above meets this only when the machine is slow (a handshaken one idle
+# past its turn while the last ones connect); there the client once
+# counted every kept connection as closed, none answered (OpenSSL's error
+# queue, see client.c). 4 are closed, the 16 others answered 200, and the
+# server counted 4 slots reclaimed (read with retries: the metrics request
+# comes from the same address, and a connection of the client's that the
+# server has yet to finish closing could keep it out for a moment).
+reclaimed_count() {
+	cg /metrics | awk '$1 == "capgate_connections_shed_total{reason=\"address_limit_reclaimed\"}" { print $2 }'
+}
+reclaimed() {
+	local got shed=
+	got=$("$CLIENT" reclaim "$PORT" 16 4)
+	echo "# $got" >&2
+	wait_for 10 eval 'shed=$(reclaimed_count); [ -n "$shed" ]'
+	[[ "$got" == "first 16 new 4 tries "*" answered_200 16 answered_other 0 unanswered 0 closed 4 "* ]] &&
+		[ "$shed" = 4 ] && return 0
+	shed_counts
+	return 1
+}
+MAIN_PID=$PID MAIN_PORT=$PORT
+if start_server "$T/r.log" "${TLS[@]}" --max-connections-per-address 16; then
+	PID3=$PID PID=$MAIN_PID
+	check "16 handshaken at the address limit, then 4 more that take idle slots: 4 closed, 16 answered 200" reclaimed
+	kill -TERM "$PID3" # twice: no --shutdown-delay wanted here
+	sleep 0.1
+	kill -TERM "$PID3"
+	wait "$PID3" 2>/dev/null
+	PID3=
+else
+	PID=$MAIN_PID
+	not_ok "a server with --max-connections-per-address 16 starts"
+fi
+PORT=$MAIN_PORT
 
 # --- huge arrays within the body limit.
 jq -c '.request.object.spec.containers = [range(100000) as $i | {name: "c\($i)", image: "b"} |
