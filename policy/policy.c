@@ -160,8 +160,8 @@ static int read_overrides(loader *l, yaml_node_t **v, const char *path, policy_s
 		       &s->allow_privileged) < 0)
 		return -1;
 	if (v[K_NONROOT] != NULL &&
-	    pnonroot_read(&l->y, v[K_NONROOT], pyaml_path(p, sizeof(p), path, "nonRoot"), s, nr,
-			  &l->p->nonroot) < 0)
+	    policy_nonroot_read(&l->y, v[K_NONROOT], pyaml_path(p, sizeof(p), path, "nonRoot"), s,
+				nr, &l->p->nonroot) < 0)
 		return -1;
 	return 0;
 }
@@ -274,11 +274,11 @@ static int read_spec(loader *l, yaml_node_t *n)
 	/* Rules copy the spec, so they are read after everything they inherit. */
 	yaml_node_t *root_at = NULL;
 	if ((v[K_OPENSHIFT] &&
-	     popenshift_read(&l->y, v[K_OPENSHIFT], "spec.openshift", l->p, &root_at) < 0) ||
+	     policy_openshift_read(&l->y, v[K_OPENSHIFT], "spec.openshift", l->p, &root_at) < 0) ||
 	    (v[K_EXEMPTIONS] && read_exemptions(l, v[K_EXEMPTIONS], "spec.exemptions") < 0) ||
 	    (v[K_RULES] && read_rules(l, v[K_RULES], "spec.rules") < 0))
 		return -1;
-	return popenshift_finish(&l->y, root_at, l->p);
+	return policy_openshift_finish(&l->y, root_at, l->p);
 }
 
 static int read_fixed(loader *l, yaml_node_t *n, const char *path, const char *want)
@@ -314,7 +314,7 @@ static int read_policy(loader *l)
 				  "%s is not a valid name (a DNS-1123 subdomain: lower-case "
 				  "letters, digits, '-' and '.', at most 253 characters)",
 				  pyaml_quote(meta[0], q, sizeof(q)));
-	return v[3] == NULL ? popenshift_finish(&l->y, NULL, l->p) : read_spec(l, v[3]);
+	return v[3] == NULL ? policy_openshift_finish(&l->y, NULL, l->p) : read_spec(l, v[3]);
 }
 
 static cg_policy *policy_new(void)
@@ -395,6 +395,6 @@ void policy_free(cg_policy *p)
 		labels_free(&p->rules[i].labels);
 	}
 	free(p->rules);
-	popenshift_free(p);
+	policy_openshift_free(p);
 	free(p);
 }

@@ -185,8 +185,8 @@ static int read_ambient(pyaml *y, yaml_node_t *n, const char *path, policy_nonro
 	return 0;
 }
 
-int pnonroot_read(pyaml *y, yaml_node_t *n, const char *path, policy_spec *spec, policy_nonroot *nr,
-		  const policy_nonroot *policy_nr)
+int policy_nonroot_read(pyaml *y, yaml_node_t *n, const char *path, policy_spec *spec,
+			policy_nonroot *nr, const policy_nonroot *policy_nr)
 {
 	static const char *const keys[] = {
 		"strategy", "unprivilegedPortStart", "netRaw", "runtimeDefaults", "ambient", NULL};

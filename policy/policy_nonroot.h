@@ -12,7 +12,7 @@
  * nonRoot settings, filled here; in a rule nr is NULL (a rule overrides the
  * strategy only) and policy_nr is the policy's, already read. The strategy
  * goes to spec->nonroot_strategy. */
-int pnonroot_read(pyaml *y, yaml_node_t *n, const char *path, policy_spec *spec, policy_nonroot *nr,
-		  const policy_nonroot *policy_nr) CG_MUST_CHECK;
+int policy_nonroot_read(pyaml *y, yaml_node_t *n, const char *path, policy_spec *spec,
+			policy_nonroot *nr, const policy_nonroot *policy_nr) CG_MUST_CHECK;
 
 #endif

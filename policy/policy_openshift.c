@@ -314,7 +314,8 @@ static int read_version(pyaml *y, yaml_node_t *n, const char *path, int *out)
 	return 0;
 }
 
-int popenshift_read(pyaml *y, yaml_node_t *n, const char *path, cg_policy *p, yaml_node_t **root_at)
+int policy_openshift_read(pyaml *y, yaml_node_t *n, const char *path, cg_policy *p,
+			  yaml_node_t **root_at)
 {
 	static const char *const keys[] = {"enabled", "version",	  "ownSCC",
 					   "sccs",    "ownSCCAllowsRoot", NULL};
@@ -364,7 +365,7 @@ int popenshift_read(pyaml *y, yaml_node_t *n, const char *path, cg_policy *p, ya
 /* What the SCC `capgate scc` writes from the policy admits: restricted-v2
  * (of the policy's OpenShift version) plus exactly what capgate may emit
  * under the spec or any rule, since a pod gets whichever rule matches it. */
-int popenshift_finish(pyaml *y, yaml_node_t *at, cg_policy *p)
+int policy_openshift_finish(pyaml *y, yaml_node_t *at, cg_policy *p)
 {
 	policy_scc *o = &p->own;
 	caps_set all = CAPS_KNOWN_MASK | CAPS_BIT(CAPS_ALL);
@@ -405,7 +406,7 @@ int popenshift_finish(pyaml *y, yaml_node_t *at, cg_policy *p)
 	return 0;
 }
 
-void popenshift_free(cg_policy *p)
+void policy_openshift_free(cg_policy *p)
 {
 	for (size_t i = 0; i < p->n_sccs; i++) {
 		free(p->sccs[i].name);

@@ -10,17 +10,17 @@
 #include "policy/policy_yaml.h"
 
 /* Reads the openshift mapping n at path into p; *root_at is the node of
- * ownSCCAllowsRoot (NULL when absent), for popenshift_finish(). */
-int popenshift_read(pyaml *y, yaml_node_t *n, const char *path, cg_policy *p,
-		    yaml_node_t **root_at) CG_MUST_CHECK;
+ * ownSCCAllowsRoot (NULL when absent), for policy_openshift_finish(). */
+int policy_openshift_read(pyaml *y, yaml_node_t *n, const char *path, cg_policy *p,
+			  yaml_node_t **root_at) CG_MUST_CHECK;
 
 /* Once the spec and every rule are read: computes p->own, what the SCC
  * `capgate scc` writes from this policy admits, and refuses an
  * ownSCCAllowsRoot that has no root init container to admit (at, the
  * node that set it, or NULL). */
-int popenshift_finish(pyaml *y, yaml_node_t *at, cg_policy *p) CG_MUST_CHECK;
+int policy_openshift_finish(pyaml *y, yaml_node_t *at, cg_policy *p) CG_MUST_CHECK;
 
-/* Frees what popenshift_read() stored in p. */
-void popenshift_free(cg_policy *p);
+/* Frees what policy_openshift_read() stored in p. */
+void policy_openshift_free(cg_policy *p);
 
 #endif
