@@ -20,6 +20,13 @@ cleanup() {
 	[ -n "$CG_PID" ] && kill "$CG_PID" 2>/dev/null
 	[ -n "$NGX_PID" ] && kill "$NGX_PID" 2>/dev/null
 	wait 2>/dev/null
+	# capgate is not this shell's child (ready.py started it): wait for it
+	# to let go of the fixed port, or the next `make bench` cannot bind it.
+	i=0
+	while [ -n "$CG_PID" ] && kill -0 "$CG_PID" 2>/dev/null && [ $i -lt 100 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
 	rm -rf "$T"
 }
 trap cleanup EXIT INT TERM
@@ -53,7 +60,8 @@ PY
 PORT=18643
 read -r CG_PID READY_MS <<EOF2
 $(python3 "$T/ready.py" $PORT "$T/capgate.log" "$T/pki/ca.crt" "$BIN" serve \
-	--listen 127.0.0.1:$PORT --tls-cert "$T/pki/tls.crt" --tls-key "$T/pki/tls.key")
+	--listen 127.0.0.1:$PORT --tls-cert "$T/pki/tls.crt" --tls-key "$T/pki/tls.key" \
+	--shutdown-delay 0)
 EOF2
 rss() { awk -v k="$2:" '$1 == k { print $2 }' "/proc/$1/status"; }
 RSS_IDLE=$(rss "$CG_PID" VmRSS)
