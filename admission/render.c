@@ -29,27 +29,12 @@
 #include "admission/cel.h"
 #include "common/buf.h"
 #include "common/cleanup.h"
+#include "policy/engine.h"
 
 #define API_GROUP "admissionregistration.k8s.io"
 
 static const char *const mode_names[] = {"enforce", "warn", "audit"};
 static const char *const mode_actions[] = {"Deny", "Warn", "Audit"};
-
-static json_t *resource_rules(void)
-{
-	return json_pack(
-		"[{s:[s], s:[s], s:[s,s], s:[s,s,s], s:s}, {s:[s], s:[s], s:[s], s:[s], s:s},"
-		" {s:[s], s:[s], s:[s,s], s:[s,s,s,s], s:s},"
-		" {s:[s], s:[s], s:[s,s], s:[s,s], s:s}]",
-		"apiGroups", "", "apiVersions", "v1", "operations", "CREATE", "UPDATE", "resources",
-		"pods", "replicationcontrollers", "podtemplates", "scope", "Namespaced",
-		"apiGroups", "", "apiVersions", "v1", "operations", "UPDATE", "resources",
-		"pods/ephemeralcontainers", "scope", "Namespaced", "apiGroups", "apps",
-		"apiVersions", "v1", "operations", "CREATE", "UPDATE", "resources", "deployments",
-		"replicasets", "statefulsets", "daemonsets", "scope", "Namespaced", "apiGroups",
-		"batch", "apiVersions", "v1", "operations", "CREATE", "UPDATE", "resources", "jobs",
-		"cronjobs", "scope", "Namespaced");
-}
 
 static json_t *jstr(char *s)
 {
@@ -90,15 +75,16 @@ static json_t *metadata(const char *name, const cg_policy *p, json_t *notes)
 static json_t *vap(const cg_policy *p, const char *name, int action, json_t *vars, json_t *notes)
 {
 	const char *m = mode_names[action];
-	json_t *spec = json_pack(
-		"{s:s, s:{s:s, s:o}, s:o, s:O, s:[{s:o, s:o, s:s, s:s}], s:[{s:s, s:o}]}",
-		"failurePolicy", p->on_error == POLICY_ERROR_ALLOW ? "Ignore" : "Fail",
-		"matchConstraints", "matchPolicy", "Equivalent", "resourceRules", resource_rules(),
-		"matchConditions", match_conditions(), "variables", vars, "validations",
-		"expression", jstr(cel_validation(m)), "messageExpression", jstr(cel_message()),
-		"message", "capgate: capabilities are not as the capability policy requires",
-		"reason", "Forbidden", "auditAnnotations", "key", "capgate-violations",
-		"valueExpression", jstr(cel_audit_value(m)));
+	json_t *spec =
+		json_pack("{s:s, s:{s:s, s:o}, s:o, s:O, s:[{s:o, s:o, s:s, s:s}], s:[{s:s, s:o}]}",
+			  "failurePolicy", p->on_error == POLICY_ERROR_ALLOW ? "Ignore" : "Fail",
+			  "matchConstraints", "matchPolicy", "Equivalent", "resourceRules",
+			  engine_resource_rules(), "matchConditions", match_conditions(),
+			  "variables", vars, "validations", "expression", jstr(cel_validation(m)),
+			  "messageExpression", jstr(cel_message()), "message",
+			  "capgate: capabilities are not as the capability policy requires",
+			  "reason", "Forbidden", "auditAnnotations", "key", "capgate-violations",
+			  "valueExpression", jstr(cel_audit_value(m)));
 	return json_pack("{s:s, s:s, s:o, s:o}", "apiVersion", API_GROUP "/v1", "kind",
 			 "ValidatingAdmissionPolicy", "metadata", metadata(name, p, notes), "spec",
 			 spec);
@@ -119,7 +105,7 @@ static json_t *map(const cg_policy *p, const char *api, const char *name, json_t
 	json_t *spec =
 		json_pack("{s:s, s:{s:s, s:o}, s:o, s:O, s:[{s:s, s:{s:o}}], s:s}", "failurePolicy",
 			  p->on_error == POLICY_ERROR_ALLOW ? "Ignore" : "Fail", "matchConstraints",
-			  "matchPolicy", "Equivalent", "resourceRules", resource_rules(),
+			  "matchPolicy", "Equivalent", "resourceRules", engine_resource_rules(),
 			  "matchConditions", match_conditions(), "variables", vars, "mutations",
 			  "patchType", "JSONPatch", "jsonPatch", "expression",
 			  jstr(cel_json_patch()), "reinvocationPolicy", "IfNeeded");

@@ -29,6 +29,7 @@
 #include "common/cleanup.h"
 #include "common/error.h"
 #include "common/file.h"
+#include "policy/engine.h"
 #include "policy/k8sname.h"
 #include "policy/policy.h"
 #include "yaml/yamldump.h"
@@ -195,22 +196,6 @@ static json_t *deployment(const render_opts *o)
 	return d;
 }
 
-static json_t *webhook_rules(void)
-{
-	return json_pack(
-		"[{s:[s], s:[s], s:[s,s], s:[s,s,s], s:s}, {s:[s], s:[s], s:[s], s:[s], s:s},"
-		" {s:[s], s:[s], s:[s,s], s:[s,s,s,s], s:s},"
-		" {s:[s], s:[s], s:[s,s], s:[s,s], s:s}]",
-		"apiGroups", "", "apiVersions", "v1", "operations", "CREATE", "UPDATE", "resources",
-		"pods", "replicationcontrollers", "podtemplates", "scope", "Namespaced",
-		"apiGroups", "", "apiVersions", "v1", "operations", "UPDATE", "resources",
-		"pods/ephemeralcontainers", "scope", "Namespaced", "apiGroups", "apps",
-		"apiVersions", "v1", "operations", "CREATE", "UPDATE", "resources", "deployments",
-		"replicasets", "statefulsets", "daemonsets", "scope", "Namespaced", "apiGroups",
-		"batch", "apiVersions", "v1", "operations", "CREATE", "UPDATE", "resources", "jobs",
-		"cronjobs", "scope", "Namespaced");
-}
-
 /* See manifests/base/mutatingwebhook.yaml for why each value is what it is. */
 static json_t *webhook_config(const render_opts *o, bool mutating)
 {
@@ -219,14 +204,14 @@ static json_t *webhook_config(const render_opts *o, bool mutating)
 			  o->ns, "path", mutating ? "/mutate" : "/validate", "port", 443);
 	if (client && o->ca_bundle)
 		json_object_set_new(client, "caBundle", json_string(o->ca_bundle));
-	json_t *hook = json_pack("{s:s, s:o, s:o, s:s, s:{s:[{s:s, s:s, s:[s,s]}]}, s:s, s:s, "
-				 "s:[s], s:i}",
-				 "name", mutating ? "mutate.capgate.dev" : "validate.capgate.dev",
-				 "clientConfig", client, "rules", webhook_rules(), "matchPolicy",
-				 "Equivalent", "namespaceSelector", "matchExpressions", "key",
-				 "kubernetes.io/metadata.name", "operator", "NotIn", "values",
-				 o->ns, "kube-system", "failurePolicy", "Fail", "sideEffects",
-				 "None", "admissionReviewVersions", "v1", "timeoutSeconds", 5);
+	json_t *hook = json_pack(
+		"{s:s, s:o, s:o, s:s, s:{s:[{s:s, s:s, s:[s,s]}]}, s:s, s:s, "
+		"s:[s], s:i}",
+		"name", mutating ? "mutate.capgate.dev" : "validate.capgate.dev", "clientConfig",
+		client, "rules", engine_resource_rules(), "matchPolicy", "Equivalent",
+		"namespaceSelector", "matchExpressions", "key", "kubernetes.io/metadata.name",
+		"operator", "NotIn", "values", o->ns, "kube-system", "failurePolicy", "Fail",
+		"sideEffects", "None", "admissionReviewVersions", "v1", "timeoutSeconds", 5);
 	if (hook && mutating)
 		json_object_set_new(hook, "reinvocationPolicy", json_string("IfNeeded"));
 	json_t *c =

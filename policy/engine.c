@@ -46,6 +46,22 @@ static const struct {
 static const char *const container_lists[] = {"initContainers", "containers",
 					      "ephemeralContainers"};
 
+json_t *engine_resource_rules(void)
+{
+	return json_pack(
+		"[{s:[s], s:[s], s:[s,s], s:[s,s,s], s:s}, {s:[s], s:[s], s:[s], s:[s], s:s},"
+		" {s:[s], s:[s], s:[s,s], s:[s,s,s,s], s:s},"
+		" {s:[s], s:[s], s:[s,s], s:[s,s], s:s}]",
+		"apiGroups", "", "apiVersions", "v1", "operations", "CREATE", "UPDATE", "resources",
+		"pods", "replicationcontrollers", "podtemplates", "scope", "Namespaced",
+		"apiGroups", "", "apiVersions", "v1", "operations", "UPDATE", "resources",
+		"pods/ephemeralcontainers", "scope", "Namespaced", "apiGroups", "apps",
+		"apiVersions", "v1", "operations", "CREATE", "UPDATE", "resources", "deployments",
+		"replicasets", "statefulsets", "daemonsets", "scope", "Namespaced", "apiGroups",
+		"batch", "apiVersions", "v1", "operations", "CREATE", "UPDATE", "resources", "jobs",
+		"cronjobs", "scope", "Namespaced");
+}
+
 void engine_decision_clear(engine_decision *d)
 {
 	if (d == NULL)

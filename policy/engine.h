@@ -48,4 +48,11 @@ int engine_decide(const cg_policy *p, const engine_request *req, engine_decision
 
 void engine_decision_clear(engine_decision *d);
 
+/* The resources the engine judges, as admissionregistration.k8s.io/v1 rules
+ * (the kinds of kinds[] in engine.c, and pods/ephemeralcontainers on
+ * UPDATE): the MutatingWebhookConfiguration and the admission policies
+ * match exactly these. A new array the caller owns, or NULL without
+ * memory. */
+json_t *engine_resource_rules(void);
+
 #endif
